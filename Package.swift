@@ -1,0 +1,122 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Strictness shared by every target: Swift 6 language mode plus the upcoming features
+/// that keep imports and existentials explicit.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "blobflow",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "blobflow", targets: ["blobflow"]),
+        .library(name: "DevStorage", targets: ["DevStorage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: C libraries
+
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
+        ),
+
+        // MARK: Libraries
+
+        /// Wire primitives shared by the server and the client: dates, percent-encoding.
+        .target(
+            name: "StorageCore",
+            swiftSettings: swiftSettings
+        ),
+        /// Safe XML parsing (libxml2 with entities, DTDs and network access off) into plain Swift values.
+        .target(
+            name: "StorageXML",
+            dependencies: ["CLibXML2"],
+            swiftSettings: swiftSettings
+        ),
+        /// Azure Storage request signing: Shared Key, Shared Key Lite and SAS, for both signing and verifying.
+        .target(
+            name: "StorageAuth",
+            dependencies: ["StorageCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        /// The Event Grid `Microsoft.Storage.BlobCreated` event, in both delivery schemas.
+        .target(
+            name: "BlobEvents",
+            dependencies: ["StorageCore"],
+            swiftSettings: swiftSettings
+        ),
+        /// The development storage server: Blob and Queue REST plus Event Grid emulation.
+        .target(
+            name: "DevStorage",
+            dependencies: [
+                "StorageCore",
+                "StorageXML",
+                "StorageAuth",
+                "BlobEvents",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The command
+
+        .executableTarget(
+            name: "blobflow",
+            dependencies: [
+                "DevStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+
+        .testTarget(
+            name: "StorageCoreTests",
+            dependencies: ["StorageCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StorageXMLTests",
+            dependencies: ["StorageXML"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StorageAuthTests",
+            dependencies: ["StorageAuth"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BlobEventsTests",
+            dependencies: ["BlobEvents"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DevStorageTests",
+            dependencies: ["DevStorage"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

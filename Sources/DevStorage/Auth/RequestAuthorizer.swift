@@ -1,0 +1,126 @@
+import StorageAuth
+import StorageCore
+
+/// Checks a request's credentials the way Azure Storage does: Shared Key, Shared Key Lite,
+/// service SAS, account SAS, or anonymous access to a public container.
+struct RequestAuthorizer: Sendable {
+    private let keys: [String: StorageAccountKey]
+
+    init(accounts: [StorageAccountKey]) {
+        var keys: [String: StorageAccountKey] = [:]
+        for account in accounts { keys[account.accountName] = account }
+        self.keys = keys
+    }
+
+    func hasAccount(_ name: String) -> Bool { self.keys[name] != nil }
+
+    /// The container's public access level, when the resource has one (nil, `blob` or `container`).
+    func authorize(
+        _ request: StorageRequest,
+        requirement: AccessRequirement,
+        publicAccess: String? = nil
+    ) throws(StorageServiceError) {
+        guard let key = self.keys[request.account] else { throw .accountNotFound }
+        if let authorization = request.header("authorization") {
+            try self.checkSharedKey(request, authorization: authorization, key: key)
+        } else if let sas = SharedAccessSignature(query: request.query) {
+            try self.checkSAS(sas, request: request, requirement: requirement, key: key)
+        } else {
+            switch (requirement.publicAccess, publicAccess) {
+            case (.blobRead, "blob"), (.blobRead, "container"), (.containerRead, "container"):
+                return
+            default:
+                throw .authenticationFailed("The request carries no credentials and the resource is not public.")
+            }
+        }
+    }
+
+    private func checkSharedKey(_ request: StorageRequest, authorization: String, key: StorageAccountKey) throws(StorageServiceError) {
+        if authorization.hasPrefix("Bearer ") {
+            throw .authenticationFailed("The development storage server does not accept OAuth bearer tokens; use Shared Key or SAS.")
+        }
+        guard let parsed = SharedKeyAuthorization.parseAuthorization(authorization) else {
+            throw .authenticationFailed("The Authorization header is not 'SharedKey account:signature'.")
+        }
+        guard parsed.account == request.account else {
+            throw .authenticationFailed("The Authorization header names account '\(parsed.account)' but the request is for '\(request.account)'.")
+        }
+        guard request.header("x-ms-date") != nil || request.header("date") != nil else {
+            throw .authenticationFailed("The request has neither an x-ms-date nor a Date header.")
+        }
+        guard SharedKeyAuthorization.isValid(request.canonical, scheme: parsed.scheme, signature: parsed.signature, key: key) else {
+            throw .authenticationFailed("The MAC signature found in the HTTP request is not the same as any computed signature.")
+        }
+    }
+
+    private func checkSAS(
+        _ sas: SharedAccessSignature,
+        request: StorageRequest,
+        requirement: AccessRequirement,
+        key: StorageAccountKey
+    ) throws(StorageServiceError) {
+        guard !sas.version.isEmpty else { throw .authenticationFailed("The SAS has no signed version (sv).") }
+        guard !sas.expiry.isEmpty, let expiry = StorageDate(iso8601: sas.expiry) else {
+            throw .authenticationFailed("The SAS has no valid signed expiry (se).")
+        }
+        let now = StorageDate.now()
+        if let start = sas.start {
+            guard let startDate = StorageDate(iso8601: start) else { throw .authenticationFailed("The SAS signed start (st) is not a date.") }
+            guard startDate <= now else { throw .authenticationFailed("Signed start time \(start) is in the future.") }
+        }
+        guard now < expiry else { throw .authenticationFailed("Signed expiry time [\(sas.expiry)] must be after the current time.") }
+        if let protocols = sas.protocols, !protocols.split(separator: ",").contains("http") {
+            throw .protocolMismatch()
+        }
+
+        let scope: SharedAccessSignature.Scope
+        let isAccountSAS = sas.services != nil || sas.resourceTypes != nil
+        if isAccountSAS {
+            scope = .account
+            let serviceLetter: Character = request.service == .blob ? "b" : "q"
+            guard sas.services?.contains(serviceLetter) == true else { throw .serviceMismatch() }
+            guard sas.resourceTypes?.contains(requirement.level.rawValue) == true else { throw .resourceTypeMismatch() }
+        } else {
+            switch request.service {
+            case .queue:
+                guard let queue = request.resourceName, requirement.level != .service else { throw .resourceTypeMismatch() }
+                scope = .queue(queue)
+            case .blob:
+                guard let container = request.resourceName, requirement.level != .service else { throw .resourceTypeMismatch() }
+                switch sas.resource {
+                case "c":
+                    scope = .blob(container: container, blob: nil)
+                case "b":
+                    guard requirement.level == .object, let blob = request.subPath else { throw .resourceTypeMismatch() }
+                    scope = .blob(container: container, blob: blob)
+                default:
+                    throw .authenticationFailed("The SAS signed resource (sr) '\(sas.resource ?? "")' is not supported.")
+                }
+            }
+        }
+        guard let signature = sas.signature,
+            key.isValidSignature(signature, for: sas.stringToSign(scope: scope, accountName: key.accountName))
+        else {
+            throw .authenticationFailed("Signature did not match. The SAS was not signed by this account's key for this resource.")
+        }
+        guard requirement.permissions.contains(where: { sas.permissions.contains($0) }) else {
+            throw .permissionMismatch("The SAS grants '\(sas.permissions)'.")
+        }
+    }
+}
+
+extension RequestAuthorizer {
+    /// Whether a SAS (from a copy source URL) grants read access to a blob.
+    func isValidReadSAS(_ sas: SharedAccessSignature, account: String, container: String, blob: String) -> Bool {
+        guard let key = self.keys[account], let signature = sas.signature, sas.permissions.contains("r"),
+            let expiry = StorageDate(iso8601: sas.expiry), StorageDate.now() < expiry
+        else { return false }
+        let scopes: [SharedAccessSignature.Scope]
+        if sas.services != nil {
+            scopes = [.account]
+        } else {
+            scopes = sas.resource == "b" ? [.blob(container: container, blob: blob)] : [.blob(container: container, blob: nil)]
+        }
+        return scopes.contains { key.isValidSignature(signature, for: sas.stringToSign(scope: $0, accountName: account)) }
+    }
+}

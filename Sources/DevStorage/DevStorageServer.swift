@@ -1,0 +1,122 @@
+public import Logging
+public import ServiceLifecycle
+import Foundation
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// Where a running development server answers.
+public struct DevStorageEndpoints: Sendable, Hashable {
+    /// The host both services listen on.
+    public var host: String
+    public var blobPort: Int
+    public var queuePort: Int
+
+    /// `http://HOST:PORT/ACCOUNT`, the blob endpoint of an account.
+    public func blobEndpoint(account: String = DevStorageConfiguration.developmentAccountName) -> String {
+        "http://\(self.host):\(self.blobPort)/\(account)"
+    }
+
+    /// `http://HOST:PORT/ACCOUNT`, the queue endpoint of an account.
+    public func queueEndpoint(account: String = DevStorageConfiguration.developmentAccountName) -> String {
+        "http://\(self.host):\(self.queuePort)/\(account)"
+    }
+
+    /// A connection string any Azure SDK, the Azure CLI or Storage Explorer accepts.
+    public func connectionString(
+        account: String = DevStorageConfiguration.developmentAccountName,
+        key: String = DevStorageConfiguration.developmentAccountKey
+    ) -> String {
+        "DefaultEndpointsProtocol=http;AccountName=\(account);AccountKey=\(key);"
+            + "BlobEndpoint=\(self.blobEndpoint(account: account));QueueEndpoint=\(self.queueEndpoint(account: account));"
+    }
+}
+
+/// The development storage server: Azure Blob and Queue REST on two local ports, with state in a
+/// folder and Event Grid emulation. Run it as a `Service` (it stops on graceful shutdown).
+public final class DevStorageServer: Service {
+    private let configuration: DevStorageConfiguration
+    private let logger: Logger
+    private let onReady: @Sendable (DevStorageEndpoints) async -> Void
+    private let queueStore: QueueStore
+    private let blobStore: BlobStore
+    private let ports = Mutex<(blob: Int?, queue: Int?)>((nil, nil))
+
+    /// Opens (or creates) the state folder and prepares both services. Nothing listens until `run()`.
+    public init(
+        configuration: DevStorageConfiguration,
+        logger: Logger,
+        onReady: @escaping @Sendable (DevStorageEndpoints) async -> Void = { _ in }
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.onReady = onReady
+        let location = (configuration.location as NSString).expandingTildeInPath
+        do {
+            self.queueStore = try QueueStore(location: location + "/queue")
+            self.blobStore = try BlobStore(location: location + "/blob")
+        } catch {
+            throw DevStorageConfigurationError("cannot use the data folder '\(configuration.location)': \(error)")
+        }
+        let accounts = Set(configuration.accounts.map(\.accountName))
+        for subscription in configuration.subscriptions {
+            guard accounts.contains(subscription.account) else {
+                throw DevStorageConfigurationError("subscription names account '\(subscription.account)', which this server does not serve")
+            }
+            guard ResourceNames.isValidContainerOrQueueName(subscription.container), ResourceNames.isValidContainerOrQueueName(subscription.queue) else {
+                throw DevStorageConfigurationError("subscription container '\(subscription.container)' or queue '\(subscription.queue)' is not a valid name")
+            }
+            _ = try? self.blobStore.createContainer(account: subscription.account, name: subscription.container, metadata: [:], publicAccess: nil)
+            _ = try? self.queueStore.createQueue(account: subscription.account, name: subscription.queue, metadata: [:])
+        }
+    }
+
+    public func run() async throws {
+        let host = self.configuration.host
+        let authorizer = RequestAuthorizer(accounts: self.configuration.accounts)
+        let faults = self.configuration.faults.map(FaultInjector.init(plan:))
+        let blobEndpoint: @Sendable (String) -> String = { [self] account in
+            "http://\(host):\(self.ports.withLock { $0.blob ?? 0 })/\(account)/"
+        }
+        let queueEndpoint: @Sendable (String) -> String = { [self] account in
+            "http://\(host):\(self.ports.withLock { $0.queue ?? 0 })/\(account)/"
+        }
+        let events = EventGridEmulator(
+            subscriptions: self.configuration.subscriptions, queues: self.queueStore, blobEndpoint: blobEndpoint, logger: self.logger
+        )
+        let queueService = QueueService(
+            store: self.queueStore, authorizer: authorizer, maxMessageBytes: self.configuration.maxMessageBytes, endpoint: queueEndpoint
+        )
+        let blobService = BlobService(store: self.blobStore, authorizer: authorizer, events: events, endpoint: blobEndpoint)
+
+        func application(_ service: StorageService, port: Int) -> some Service {
+            Application(
+                responder: DevStorageResponder(service: service, queues: queueService, blobs: blobService, faults: faults, logger: self.logger),
+                configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+                onServerRunning: { channel in
+                    let bound = channel.localAddress?.port ?? port
+                    await self.bound(service, port: bound)
+                },
+                logger: self.logger
+            )
+        }
+        try await withThrowingDiscardingTaskGroup { group in
+            let blobApplication = application(.blob, port: self.configuration.blobPort)
+            let queueApplication = application(.queue, port: self.configuration.queuePort)
+            group.addTask { try await blobApplication.run() }
+            group.addTask { try await queueApplication.run() }
+        }
+    }
+
+    private func bound(_ service: StorageService, port: Int) async {
+        let ready: DevStorageEndpoints? = self.ports.withLock { ports in
+            switch service {
+            case .blob: ports.blob = port
+            case .queue: ports.queue = port
+            }
+            guard let blob = ports.blob, let queue = ports.queue else { return nil }
+            return DevStorageEndpoints(host: self.configuration.host, blobPort: blob, queuePort: queue)
+        }
+        if let ready { await self.onReady(ready) }
+    }
+}

@@ -1,0 +1,92 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import StorageCore
+
+/// Answers every request of one service: parses it, injects a configured fault if one is drawn,
+/// dispatches to the service and turns any failure into Azure's error response.
+struct DevStorageResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let service: StorageService
+    let queues: QueueService
+    let blobs: BlobService
+    let faults: FaultInjector?
+    let logger: Logger
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let requestID = UUIDText.random()
+        let started = ContinuousClock.now
+        let version = request.headers[.xMsVersion]
+        var operation = "Unknown"
+        var response: Response
+        do {
+            let storageRequest = try StorageRequest(service: self.service, request: request, requestID: requestID)
+            operation = self.service == .blob ? BlobService.operationName(storageRequest) : QueueService.operationName(storageRequest)
+            if let faults, let fault = faults.fault(for: operation) {
+                return try await self.inject(fault, faults: faults, request: storageRequest, operation: operation)
+            }
+            switch self.service {
+            case .blob: response = try await self.blobs.handle(storageRequest, operation: operation, body: request.body)
+            case .queue: response = try await self.queues.handle(storageRequest, operation: operation, body: request.body)
+            }
+            if let clientRequestID = request.headers[.xMsClientRequestID] {
+                response.headers[.xMsClientRequestID] = clientRequestID
+            }
+        } catch let error as StorageServiceError {
+            response = StorageResponse.error(error, requestID: requestID, method: request.method, version: version)
+            if let clientRequestID = request.headers[.xMsClientRequestID] {
+                response.headers[.xMsClientRequestID] = clientRequestID
+            }
+        } catch {
+            response = StorageResponse.error(.internalError("\(error)"), requestID: requestID, method: request.method, version: version)
+        }
+        self.log(request, operation: operation, status: response.status, started: started, requestID: requestID)
+        return response
+    }
+
+    private func inject(_ fault: FaultPlan.Kind, faults: FaultInjector, request: StorageRequest, operation: String) async throws -> Response {
+        self.logger.info("injecting fault", metadata: ["operation": "\(operation)", "fault": "\(fault.rawValue)", "request_id": "\(request.requestID)"])
+        switch fault {
+        case .internalError:
+            return StorageResponse.error(.operationTimedOut(), requestID: request.requestID, method: request.method, version: request.header("x-ms-version"))
+        case .serverBusy:
+            return StorageResponse.error(
+                .serverBusy(retryAfter: faults.retryAfterSeconds), requestID: request.requestID, method: request.method,
+                version: request.header("x-ms-version")
+            )
+        case .hang:
+            try? await Task.sleep(for: .seconds(faults.hangSeconds))
+            return Self.droppedConnection(request)
+        case .drop:
+            return Self.droppedConnection(request)
+        }
+    }
+
+    /// A response that promises a body and then fails, so the server closes the connection and
+    /// the client sees a transport error rather than an HTTP status.
+    private static func droppedConnection(_ request: StorageRequest) -> Response {
+        var headers = StorageResponse.headers(requestID: request.requestID, version: request.header("x-ms-version"))
+        headers[.contentLength] = "1024"
+        return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: 1024) { _ in
+            throw InjectedDrop()
+        })
+    }
+
+    private struct InjectedDrop: Error {}
+
+    private func log(_ request: Request, operation: String, status: HTTPResponse.Status, started: ContinuousClock.Instant, requestID: String) {
+        guard self.logger.logLevel <= .debug || status.code >= 500 else { return }
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        self.logger.log(
+            level: status.code >= 500 ? .warning : .debug,
+            "\(request.method.rawValue) \(SecretRedaction.redactQuery(request.head.path ?? "/")) -> \(status.code)",
+            metadata: [
+                "service": "\(self.service.rawValue)", "operation": "\(operation)", "status": "\(status.code)",
+                "duration_ms": "\(Int(milliseconds))", "request_id": "\(requestID)",
+            ]
+        )
+    }
+}
