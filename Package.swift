@@ -115,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DevStorageTests",
-            dependencies: ["DevStorage"],
+            dependencies: ["DevStorage", "StorageAuth"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -169,7 +169,9 @@ extension StorageDate {
                         index += 1
                     }
                     guard digits > 0 else { return nil }
-                    for _ in digits..<7 where digits < 7 { ticks *= 10 }
+                    if digits < 7 {
+                        for _ in digits..<7 { ticks *= 10 }
+                    }
                 }
             }
             if expect(UInt8(ascii: "Z")) {

@@ -21,6 +21,10 @@ public enum XMLDocumentParser {
     ) throws(XMLParseError) -> XMLElement {
         guard bytes.count <= maxBytes else { throw .tooLarge(limit: maxBytes) }
         guard !bytes.isEmpty else { throw .empty }
+        // Refuse DTDs before libxml2 sees them: no entity is ever declared, so none is expanded.
+        if Self.contains(Array("<!DOCTYPE".utf8), in: bytes) || Self.contains(Array("<!ENTITY".utf8), in: bytes) {
+            throw .forbiddenConstruct("DOCTYPE and ENTITY declarations are not accepted")
+        }
         Self.initializeOnce
         let reader: xmlTextReaderPtr? = bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { chars in
@@ -35,6 +39,18 @@ public enum XMLDocumentParser {
     /// Parses a document given as a string.
     public static func parse(_ string: String, maxBytes: Int = defaultMaxBytes) throws(XMLParseError) -> XMLElement {
         try Self.parse(Array(string.utf8), maxBytes: maxBytes)
+    }
+
+    private static func contains(_ needle: [UInt8], in haystack: [UInt8]) -> Bool {
+        guard haystack.count >= needle.count else { return false }
+        let first = needle[0]
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first, haystack[index..<index + needle.count].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
     }
 
     private static let initializeOnce: Void = {
