@@ -2,6 +2,7 @@ public import Logging
 public import ServiceLifecycle
 import Foundation
 import Hummingbird
+import StorageAuth
 import NIOCore
 import Synchronization
 

@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import NIOCore
 import NIOFileSystem
@@ -27,30 +30,59 @@ struct ExtentStore: Sendable {
     func write(_ body: RequestBody, maxBytes: Int64) async throws(StorageServiceError) -> Written {
         let name = UUIDText.random()
         let path = self.directory + "/" + name
-        var md5 = Insecure.MD5()
         var size: Int64 = 0
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw .internalError("Could not create an extent file: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        // MD5 runs on another thread, one batch behind the writes, so hashing overlaps receiving.
+        let hasher = PipelinedMD5()
+        var batch: [ByteBuffer] = []
+        var batchBytes = 0
         do {
-            try await FileSystem.shared.withFileHandle(forWritingAt: FilePath(path), options: .newFile(replaceExisting: false)) { handle in
-                var writer = handle.bufferedWriter(capacity: .mebibytes(1))
-                for try await chunk in body {
-                    size += Int64(chunk.readableBytes)
-                    guard size <= maxBytes else { throw StorageServiceError.requestBodyTooLarge }
-                    chunk.withUnsafeReadableBytes { md5.update(bufferPointer: $0) }
-                    try await writer.write(contentsOf: chunk)
+            for try await chunk in body {
+                size += Int64(chunk.readableBytes)
+                guard size <= maxBytes else { throw StorageServiceError.requestBodyTooLarge }
+                // Page-cache writes of one received chunk take microseconds: writing in place keeps
+                // the body flowing without a thread hop per chunk.
+                try chunk.withUnsafeReadableBytes { try Self.writeAll(descriptor, $0) }
+                batch.append(chunk)
+                batchBytes += chunk.readableBytes
+                if batchBytes >= 1 << 20 {
+                    await hasher.submit(batch)
+                    batch = []
+                    batchBytes = 0
                 }
-                try await writer.flush()
             }
+            await hasher.submit(batch)
         } catch let error as StorageServiceError {
+            await hasher.submit([])
             unlink(path)
             throw error
-        } catch let error as FileSystemError where error.code == .unsupported || String(describing: error).contains("No space") {
+        } catch let error as DevStorageIOError {
+            await hasher.submit([])
             unlink(path)
-            throw .insufficientStorage("The disk holding the development storage is full.")
+            throw error.isDiskFull ? .insufficientStorage("The disk holding the development storage is full.") : .internalError(error.description)
         } catch {
+            await hasher.submit([])
             unlink(path)
-            throw .internalError("Could not store the request body: \(error)")
+            throw .internalError("Could not receive the request body: \(error)")
         }
-        return Written(name: name, size: size, md5: Array(md5.finalize()))
+        let md5 = await hasher.finalize()
+        return Written(name: name, size: size, md5: md5)
+    }
+
+    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw DevStorageIOError("cannot write an extent: \(String(cString: strerror(errno)))", isDiskFull: errno == ENOSPC || errno == EDQUOT)
+            }
+            offset += written
+        }
     }
 
     /// Writes bytes `range` of the blob made of `blocks` to a response body writer.
@@ -98,5 +130,31 @@ struct ExtentStore: Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: self.directory)) ?? [] where !referenced.contains(name) {
             unlink(self.directory + "/" + name)
         }
+    }
+}
+
+/// MD5 of a stream computed one batch at a time on a background task: `submit` waits only for
+/// the previous batch, so hashing batch N overlaps receiving batch N+1.
+private final class PipelinedMD5: @unchecked Sendable {
+    // Only touched by one task at a time: each hashing task is awaited before the next starts.
+    private var md5 = Insecure.MD5()
+    private var pending: Task<Void, Never>?
+
+    func submit(_ batch: [ByteBuffer]) async {
+        await self.pending?.value
+        guard !batch.isEmpty else {
+            self.pending = nil
+            return
+        }
+        self.pending = Task.detached { [self] in
+            for buffer in batch {
+                buffer.withUnsafeReadableBytes { self.md5.update(bufferPointer: $0) }
+            }
+        }
+    }
+
+    func finalize() async -> [UInt8] {
+        await self.pending?.value
+        return Array(self.md5.finalize())
     }
 }

@@ -93,5 +93,10 @@ final class QueueJournal: @unchecked Sendable {
 /// A failure to read or write the server's own files.
 struct DevStorageIOError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// The disk is full (ENOSPC or EDQUOT).
+    let isDiskFull: Bool
+    init(_ description: String, isDiskFull: Bool = false) {
+        self.description = description
+        self.isDiskFull = isDiskFull
+    }
 }
