@@ -93,6 +93,7 @@ public final class DevStorageServer: Service {
         func application(_ service: StorageService, port: Int) -> some Service {
             Application(
                 responder: DevStorageResponder(service: service, queues: queueService, blobs: blobService, faults: faults, logger: self.logger),
+                server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
                 onServerRunning: { channel in
                     let bound = channel.localAddress?.port ?? port

@@ -227,20 +227,17 @@ class DevStore:
 
 
 def make_account_sas(account: str, key: str, services: str = "bq", hours: float = 1.0) -> str:
-    """Full-permission account SAS built by the SDK's own generate_account_sas."""
+    """Full-permission account SAS (ss=services) built by the SDK's own generate_account_sas."""
     from datetime import datetime, timedelta, timezone
+    from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
     expiry = datetime.now(timezone.utc) + timedelta(hours=hours)
     start = datetime.now(timezone.utc) - timedelta(minutes=5)
-    if "b" in services:
-        from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
-    else:
-        from azure.storage.queue import AccountSasPermissions, ResourceTypes, generate_account_sas
     return generate_account_sas(
         account, key,
         resource_types=ResourceTypes(service=True, container=True, object=True),
         permission=AccountSasPermissions(read=True, write=True, delete=True, list=True, add=True,
                                          create=True, update=True, process=True),
-        expiry=expiry, start=start,
+        expiry=expiry, start=start, services=services,
     )
 
 

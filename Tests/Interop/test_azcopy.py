@@ -6,6 +6,7 @@ from __future__ import annotations
 import filecmp
 import hashlib
 import os
+import time
 import urllib.parse
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,13 +21,15 @@ pytestmark = pytest.mark.timeout(200)
 
 @pytest.fixture(scope="module")
 def sas_container(devstore):
-    """A container and a SAS with read/write/list/create/add (what azcopy needs both ways)."""
+    """A container and a SAS with read/write/list/create/add (what azcopy needs both ways), plus
+    delete for `azcopy remove`."""
     name = unique("azc")
     svc = devstore.blob_service()
     cc = svc.create_container(name)
     sas = generate_container_sas(
         devstore.account_name, name, account_key=devstore.account_key,
-        permission=ContainerSasPermissions(read=True, write=True, list=True, create=True, add=True),
+        permission=ContainerSasPermissions(read=True, write=True, list=True, create=True, add=True,
+                                              delete=True),
         expiry=datetime.now(timezone.utc) + timedelta(hours=2))
     return cc, f"{devstore.blob_endpoint}/{name}", sas
 
@@ -144,16 +147,48 @@ def test_download_with_wildcard_and_listing(sas_container, tmp_path):
     assert (out / "sub/z.txt").read_bytes() == b"wild/sub/z.txt"
 
 
-def test_azcopy_list(sas_container, tmp_path):
-    """`azcopy list` enumerates the container through List Blobs pagination."""
+def test_sync_and_remove(sas_container, tmp_path):
+    """`azcopy sync` LocalBlob lists the destination (List Blobs with metadata) and uploads only
+    what changed; `azcopy remove --recursive` (BlobTrash) deletes a prefix and nothing else."""
     cc, base, sas = sas_container
+    src = tmp_path / "syncsrc"
     for i in range(12):
-        cc.get_blob_client(f"listing/f{i:02d}").upload_blob(b"x" * i, overwrite=True)
-    proc, _ = run_azcopy(["list", _url(base, sas)], tmp_path)
-    assert proc.returncode == 0, azcopy_failure_detail(proc, tmp_path)
-    text = proc.stdout.decode("utf-8", "replace")
-    for i in range(12):
-        assert f"listing/f{i:02d}" in text, text[-2000:]
+        (src / f"d{i % 3}").mkdir(parents=True, exist_ok=True)
+        f = src / f"d{i % 3}" / f"f{i:02d}.txt"
+        f.write_bytes(b"x" * i)
+        # Last-Modified has 1 s resolution: backdate so the blobs are clearly newer than the files.
+        os.utime(f, (time.time() - 120, time.time() - 120))
+    dest = _url(base, sas, "synced").replace("/synced?", "/synced/?")  # trailing / = directory
+    first = _sync(src, dest, tmp_path)
+    assert sorted(b.name for b in cc.list_blobs(name_starts_with="synced/")) == \
+        sorted(f"synced/d{i % 3}/f{i:02d}.txt" for i in range(12)), first
+    second = _sync(src, dest, tmp_path)
+    assert _copied(second) == 0, f"unchanged tree re-uploaded: {second}"
+    (src / "d1" / "f01.txt").write_bytes(b"changed")
+    os.utime(src / "d1" / "f01.txt", (time.time() + 5, time.time() + 5))
+    third = _sync(src, dest, tmp_path)
+    assert _copied(third) == 1, third
+    assert cc.download_blob("synced/d1/f01.txt").readall() == b"changed"
+
+    cc.get_blob_client("synced-keep.txt").upload_blob(b"keep", overwrite=True)
+    _azcopy_ok(["remove", _url(base, sas, "synced"), "--from-to", "BlobTrash", "--recursive"], tmp_path, 12)
+    assert list(cc.list_blobs(name_starts_with="synced/")) == []
+    assert cc.get_blob_client("synced-keep.txt").exists()
+
+
+def _sync(src: Path, dest: str, work: Path) -> dict:
+    proc, summary = run_azcopy(["sync", str(src), dest, "--from-to", "LocalBlob", "--recursive",
+                                "--delete-destination", "false"], work)
+    detail = azcopy_failure_detail(proc, work)
+    assert proc.returncode == 0 and summary.get("JobStatus") in ("Completed", None), detail
+    return summary or {"raw": proc.stdout.decode("utf-8", "replace")[-1500:]}
+
+
+def _copied(summary: dict) -> int:
+    for key in ("CopyTransfersCompleted", "TransfersCompleted"):
+        if key in summary:
+            return int(summary[key])
+    raise AssertionError(f"cannot find the transfer count in {summary}")
 
 
 def test_azcopy_bad_sas_fails_cleanly(devstore, sas_container, tmp_path):

@@ -12,8 +12,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from azure.core.pipeline import PipelineContext, PipelineRequest
+from azure.core.rest import HttpRequest
+from azure.storage.blob._shared.authentication import SharedKeyCredentialPolicy  # the SDK's signer
 
-from support import assert_azure_error, files_under, raw_request, unique
+from support import assert_azure_error, files_under, http_date, raw_request, unique
 
 XXE_DTD = ('<!DOCTYPE BlockList [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> <!ENTITY a "aaaaaaaaaa">'
            ' <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"> <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
@@ -356,3 +359,78 @@ def test_truncated_body_and_garbage_requests(devstore, cname, raw):
     devstore.assert_alive()
     s_, _, _ = raw.blob("HEAD", f"{cname}/truncated")
     assert s_ == 404, "a truncated upload must not create the blob"
+
+
+def test_control_character_name_listed_faithfully(devstore, cname):
+    """A blob name with a character XML 1.0 cannot carry (U+0001) is listed so that the SDK gets the
+    real name back (Azure: <Name Encoded="true">), not a different, non-existent name."""
+    svc = devstore.blob_service()
+    cc = svc.get_container_client(cname)
+    cc.upload_blob("ctl\x01char", b"c")
+    listed = [b.name for b in cc.list_blobs(name_starts_with="ctl")]
+    assert listed == ["ctl\x01char"], listed
+    for n in listed:
+        assert cc.get_blob_client(n).exists(), f"listed name {n!r} does not exist"
+
+
+def test_snapshot_or_version_read_not_silently_served(raw, cname):
+    """Reading a snapshot / version that does not exist must not return the base blob (Azure:
+    404 BlobNotFound, or 400 for a malformed value)."""
+    _put_blob(raw, cname, "snapbase", b"base")
+    for q in ("snapshot=2020-01-01T00%3A00%3A00.0000000Z", "versionid=2020-01-01T00%3A00%3A00.0000000Z"):
+        s, h, b = raw.blob("GET", f"{cname}/snapbase", q)
+        assert s in (400, 404), f"GET ?{q} answered {s} with {b[:60]!r}"
+        assert h.get("x-ms-error-code"), h
+
+
+def test_shared_key_signature_covers_the_request(devstore, raw):
+    """A Shared Key signature made by the SDK's own signer works for its request and is refused
+    (403 AuthenticationFailed) when replayed with another path, method, query or x-ms-* header."""
+    a, b = unique("sk"), unique("sk")
+    for c in (a, b):
+        assert raw.blob("PUT", c, "restype=container")[0] == 201
+        assert _put_blob(raw, c, "x", b"secret-" + c.encode())[0] == 201
+    policy = SharedKeyCredentialPolicy(devstore.account_name, devstore.account_key)
+    url = f"{devstore.blob_endpoint}/{a}/x"
+    req = PipelineRequest(HttpRequest("GET", url, headers={"x-ms-version": "2021-08-06", "x-ms-date": http_date()}),
+                          PipelineContext(None))
+    policy.on_request(req)
+    signed = dict(req.http_request.headers)
+    s, _, body = raw_request("GET", url, headers=signed)
+    assert (s, body) == (200, b"secret-" + a.encode())
+    for method, target, extra in (("GET", f"{devstore.blob_endpoint}/{b}/x", {}),
+                                  ("DELETE", url, {}),
+                                  ("GET", url + "?snapshot=2020-01-01T00%3A00%3A00.0000000Z", {}),
+                                  ("GET", url, {"x-ms-range": "bytes=0-3"})):
+        s, h, body = raw_request(method, target, headers={**signed, **extra})
+        assert_azure_error(s, h, body, 403, "AuthenticationFailed")
+    assert _put_blob(raw, a, "still-here", b"")[0] == 201
+    assert raw.blob("HEAD", f"{a}/x")[0] == 200
+
+
+def test_expect_100_continue(devstore, cname, raw):
+    """`Expect: 100-continue` (sent by libcurl for bodies over 1 MiB, by .NET and Java clients) is
+    answered with `100 Continue` promptly, so the client does not stall ~1 s per upload; a request
+    that will be refused anyway may get its final status instead."""
+    path = f"/{devstore.account_name}/{cname}/expect.bin?{raw.sas}"
+    body = b"e" * 2_000_000
+    head = (f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-ms-version: 2021-08-06\r\n"
+            f"x-ms-blob-type: BlockBlob\r\nContent-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", devstore.blob_port), timeout=5) as s:
+        s.sendall(head)
+        s.settimeout(0.9)
+        try:
+            interim = s.recv(64)
+        except socket.timeout:
+            interim = b""
+        assert interim.startswith(b"HTTP/1.1 100"), \
+            f"no '100 Continue' within 0.9 s of Expect: 100-continue (got {interim!r})"
+        s.settimeout(10)
+        s.sendall(body)
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    assert reply.split(b"\r\n", 1)[0].startswith(b"HTTP/1.1 201"), reply[:200]

@@ -8,14 +8,22 @@ import json
 import os
 import time
 import urllib.parse
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from azure.core.messaging import CloudEvent
 from azure.eventgrid import EventGridEvent
-from azure.storage.blob import ContentSettings
+from azure.storage.blob import BlobClient, ContainerSasPermissions, ContentSettings, generate_container_sas
 
-from support import DEV_TOPIC, decode_event_message, drain_queue, unique
+from support import (
+    DEV_TOPIC,
+    NO_RETRY,
+    azcopy_failure_detail,
+    decode_event_message,
+    drain_queue,
+    run_azcopy,
+    unique,
+)
 
 EVENTS_QUEUE = "blobflow-events"
 INPUT = "input"
@@ -296,3 +304,71 @@ def test_no_default_subscription(devstore_factory):
     ev, enc = decode_event_message(msgs[0].content)
     assert enc == "base64"
     check_event_grid_event(ev, b, "PutBlob")
+
+
+@pytest.mark.slow
+def test_azcopy_upload_raises_events(devstore, clean_events, tmp_path):
+    """azcopy uploading a folder into `input` raises one event per file: PutBlob for small files
+    (including an empty one), PutBlockList for a file above azcopy's 8 MiB block size."""
+    p = unique("azev")
+    src = tmp_path / p
+    src.mkdir()
+    (src / "small.txt").write_bytes(b"small")
+    (src / "empty.dat").write_bytes(b"")
+    (src / "big.bin").write_bytes(os.urandom(8 * 1024 * 1024 + 1))
+    sas = generate_container_sas(devstore.account_name, INPUT, account_key=devstore.account_key,
+                                 permission=ContainerSasPermissions(read=True, write=True, list=True,
+                                                                    create=True, add=True),
+                                 expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+    proc, summary = run_azcopy(["copy", str(src), f"{devstore.blob_endpoint}/{INPUT}?{sas}",
+                                "--from-to", "LocalBlob", "--recursive"], tmp_path)
+    assert summary.get("JobStatus") == "Completed", azcopy_failure_detail(proc, tmp_path)
+    evs = _events_for(drain_queue(clean_events, expect=3, settle=1.5), INPUT, p + "/")
+    got = sorted((e["subject"].rsplit("/", 1)[-1], e["data"]["api"], e["data"]["contentLength"])
+                 for e, _, _ in evs)
+    assert got == [("big.bin", "PutBlockList", 8 * 1024 * 1024 + 1), ("empty.dat", "PutBlob", 0),
+                   ("small.txt", "PutBlob", 5)]
+
+
+def test_several_subscriptions_on_one_container(devstore_factory):
+    """Repeated --subscription flags for the same container fan out: each queue gets its own copy
+    of the event in its own schema (same event id is allowed, one message per queue)."""
+    store = devstore_factory(args=["--subscription", "container=input,queue=second-q",
+                                   "--subscription", "container=input,queue=third-q,schema=CloudEventSchemaV1_0,encoding=text"])
+    b = store.blob_service().get_blob_client(INPUT, "fan/out.txt")
+    b.upload_blob(b"fan-out")
+    qs = store.queue_service()
+    per_queue = {}
+    for name in (EVENTS_QUEUE, "second-q", "third-q"):
+        msgs = drain_queue(qs.get_queue_client(name), expect=1, settle=1.0)
+        per_queue[name] = [decode_event_message(m.content) for m in msgs]
+    assert {k: len(v) for k, v in per_queue.items()} == {EVENTS_QUEUE: 1, "second-q": 1, "third-q": 1}
+    (eg1, enc1), = per_queue[EVENTS_QUEUE]
+    (eg2, enc2), = per_queue["second-q"]
+    (ce, enc3), = per_queue["third-q"]
+    assert (enc1, enc2, enc3) == ("base64", "base64", "text")
+    check_event_grid_event(eg1, b, "PutBlob")
+    check_event_grid_event(eg2, b, "PutBlob")
+    assert ce["specversion"] == "1.0" and ce["subject"] == eg1["subject"]
+    assert ce["data"]["eTag"] == eg1["data"]["eTag"]
+
+
+def test_event_url_is_usable(devstore, blobs, clean_events):
+    """Consumers open data.url with BlobClient.from_blob_url (the pattern in Azure's samples): the
+    url of a blob whose name has a space, '#', '%', '?' or unicode must lead back to that blob
+    (i.e. it is percent-encoded), while `subject` carries the plain name."""
+    p = unique("url") + "/"
+    names = [p + "a b.txt", p + "hash#1.txt", p + "pct%41.txt", p + "q?x.txt", p + "ü/日本.txt"]
+    for n in names:
+        blobs.get_blob_client(INPUT, n).upload_blob(n.encode())
+    evs = _events_for(drain_queue(clean_events, expect=len(names), settle=1.0), INPUT, p)
+    assert sorted(e["subject"] for e, _, _ in evs) == sorted(
+        f"/blobServices/default/containers/{INPUT}/blobs/{n}" for n in names)
+    cred = {"account_name": devstore.account_name, "account_key": devstore.account_key}
+    for e, _, _ in evs:
+        url = e["data"]["url"]
+        assert " " not in url, f"url is not percent-encoded: {url!r}"
+        client = BlobClient.from_blob_url(url, credential=cred, **NO_RETRY)
+        name = e["subject"].split("/blobs/", 1)[1]
+        assert client.blob_name == name, (url, client.blob_name)
+        assert client.download_blob().readall() == name.encode(), url

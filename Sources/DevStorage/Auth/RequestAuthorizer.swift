@@ -45,8 +45,12 @@ struct RequestAuthorizer: Sendable {
         guard parsed.account == request.account else {
             throw .authenticationFailed("The Authorization header names account '\(parsed.account)' but the request is for '\(request.account)'.")
         }
-        guard request.header("x-ms-date") != nil || request.header("date") != nil else {
+        guard let dateText = request.header("x-ms-date") ?? request.header("date") else {
             throw .authenticationFailed("The request has neither an x-ms-date nor a Date header.")
+        }
+        // Azure refuses requests dated more than 15 minutes away from its clock.
+        if let date = StorageDate(rfc1123: dateText), abs(date.seconds - StorageDate.now().seconds) > 15 * 60 {
+            throw .authenticationFailed("Request date header too old or too far in the future: '\(dateText)'.")
         }
         guard SharedKeyAuthorization.isValid(request.canonical, scheme: parsed.scheme, signature: parsed.signature, key: key) else {
             throw .authenticationFailed("The MAC signature found in the HTTP request is not the same as any computed signature.")
@@ -71,6 +75,9 @@ struct RequestAuthorizer: Sendable {
         guard now < expiry else { throw .authenticationFailed("Signed expiry time [\(sas.expiry)] must be after the current time.") }
         if let protocols = sas.protocols, !protocols.split(separator: ",").contains("http") {
             throw .protocolMismatch()
+        }
+        if let range = sas.ipRange, !range.isEmpty, !IPv4Range.contains(range, address: request.clientAddress) {
+            throw .sourceIPMismatch()
         }
 
         let scope: SharedAccessSignature.Scope
@@ -122,5 +129,29 @@ extension RequestAuthorizer {
             scopes = sas.resource == "b" ? [.blob(container: container, blob: blob)] : [.blob(container: container, blob: nil)]
         }
         return scopes.contains { key.isValidSignature(signature, for: sas.stringToSign(scope: $0, accountName: account)) }
+    }
+}
+
+/// `sip` ranges of a SAS: one IPv4 address or `first-last`.
+enum IPv4Range {
+    static func contains(_ range: String, address: String?) -> Bool {
+        guard let address, let value = Self.parse(address) else { return false }
+        let bounds = range.split(separator: "-", maxSplits: 1).map(String.init)
+        guard let low = bounds.first.flatMap(Self.parse) else { return false }
+        let high = bounds.count == 2 ? Self.parse(bounds[1]) : low
+        guard let high else { return false }
+        return low <= value && value <= high
+    }
+
+    private static func parse(_ text: String) -> UInt32? {
+        let text = text.hasPrefix("::ffff:") ? String(text.dropFirst(7)) : text
+        let parts = text.split(separator: ".")
+        guard parts.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for part in parts {
+            guard let octet = UInt8(part) else { return nil }
+            value = value << 8 | UInt32(octet)
+        }
+        return value
     }
 }

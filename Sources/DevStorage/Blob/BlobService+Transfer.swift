@@ -163,7 +163,9 @@ extension BlobService {
         return StorageResponse.xml(.ok, request, xml.text, headers: headers)
     }
 
-    func copyBlob(_ request: StorageRequest, container: String, blob: String) throws(StorageServiceError) -> Response {
+    /// Copy Blob (asynchronous in Azure, completed at once here: 202) and Put Blob From URL
+    /// (synchronous: 201). Both raise a BlobCreated event as the commit they are.
+    func copyBlob(_ request: StorageRequest, container: String, blob: String, synchronous: Bool) throws(StorageServiceError) -> Response {
         let sourceURL = request.header("x-ms-copy-source") ?? ""
         let source = try self.resolveCopySource(sourceURL, destinationAccount: request.account)
         let sourceRecord: BlobRecord
@@ -173,19 +175,29 @@ extension BlobService {
             throw .cannotVerifyCopySource
         }
         let requestMetadata = request.metadata
+        var properties = sourceRecord.properties
+        if synchronous {
+            // Put Blob From URL sets the destination's properties from its own headers.
+            properties = Self.httpProperties(request, blobPrefixed: true)
+            properties.contentMD5 = sourceRecord.properties.contentMD5
+        }
         let copyID = UUIDText.random()
         let record = try self.store.commit(account: request.account, container: container, name: blob, conditions: BlobConditions(request)) {
             (_: BlobRecord?) throws(StorageServiceError) -> BlobRecord in
             BlobRecord(
                 name: blob, isCommitted: true, created: StorageDate.now(), lastModified: StorageDate.now(), etag: "",
-                properties: sourceRecord.properties,
-                metadata: requestMetadata.isEmpty ? sourceRecord.metadata : requestMetadata,
+                properties: properties,
+                metadata: requestMetadata.isEmpty || synchronous ? sourceRecord.metadata : requestMetadata,
                 blocks: sourceRecord.blocks, uncommitted: [],
                 copy: .init(id: copyID, source: SecretRedaction.redactQuery(sourceURL), completed: StorageDate.now(), bytes: sourceRecord.size)
             )
         }
-        self.events.blobCommitted(request: request, container: container, record: record, api: "CopyBlob")
+        self.events.blobCommitted(request: request, container: container, record: record, api: synchronous ? "PutBlob" : "CopyBlob")
         var headers = Self.writeHeaders(record)
+        if synchronous {
+            if let md5 = record.properties.contentMD5 { headers[HTTPField.Name("Content-MD5")!] = md5 }
+            return StorageResponse.empty(.created, request, headers: headers)
+        }
         headers[HTTPField.Name("x-ms-copy-id")!] = copyID
         headers[HTTPField.Name("x-ms-copy-status")!] = "success"
         return StorageResponse.empty(.accepted, request, headers: headers)
@@ -216,6 +228,9 @@ extension BlobService {
     }
 
     private static func checkDeclaredLength(_ request: StorageRequest, limit: Int64) throws(StorageServiceError) {
+        guard request.header("content-length") != nil else {
+            throw .init(.lengthRequired, "MissingContentLengthHeader", "Content-Length HTTP header is missing.")
+        }
         if let text = request.header("content-length"), let length = Int64(text), length > limit {
             throw .requestBodyTooLarge
         }
@@ -224,15 +239,19 @@ extension BlobService {
     // MARK: Reads
 
     func getBlob(_ request: StorageRequest, container: String, blob: String, operation: String) async throws(StorageServiceError) -> Response {
+        // The server keeps no snapshots or versions, so any named one does not exist.
+        if request.query("snapshot") != nil || request.query("versionid") != nil { throw .blobNotFound }
         let record = try self.store.blob(account: request.account, container: container, name: blob)
         if try BlobConditions(request).checkRead(etag: record.etag, lastModified: record.lastModified) == .notModified {
             var headers = Self.writeHeaders(record)
             headers[HTTPField.Name("x-ms-request-server-encrypted")!] = nil
+            headers[.xMsErrorCode] = "ConditionNotMet"
             var response = StorageResponse.empty(.notModified, request, headers: headers)
             response.headers[.contentLength] = nil
             return response
         }
         var headers = Self.readHeaders(record)
+        Self.applySASOverrides(request, to: &headers)
         if operation == "GetBlobMetadata" {
             return StorageResponse.empty(.ok, request, headers: headers)
         }
@@ -301,6 +320,16 @@ extension BlobService {
             return nil
         }
         return (start, end)
+    }
+
+    /// A SAS may override response headers (`rscc`, `rscd`, `rsce`, `rscl`, `rsct`).
+    static func applySASOverrides(_ request: StorageRequest, to headers: inout HTTPFields) {
+        guard request.header("authorization") == nil, let sas = SharedAccessSignature(query: request.query) else { return }
+        if let value = sas.cacheControl { headers[.cacheControl] = value }
+        if let value = sas.contentDisposition { headers[.contentDisposition] = value }
+        if let value = sas.contentEncoding { headers[.contentEncoding] = value }
+        if let value = sas.contentLanguage { headers[.contentLanguage] = value }
+        if let value = sas.contentType { headers[.contentType] = value }
     }
 
     static func readHeaders(_ record: BlobRecord) -> HTTPFields {

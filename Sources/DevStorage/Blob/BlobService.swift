@@ -50,7 +50,9 @@ struct BlobService: Sendable {
         case (.get, "metadata"), (.head, "metadata"): return "GetBlobMetadata"
         case (.put, "properties"): return "SetBlobProperties"
         case (.put, "tier"): return "SetBlobTier"
-        case (.put, nil): return request.header("x-ms-copy-source") != nil ? "CopyBlob" : "PutBlob"
+        case (.put, nil):
+            guard request.header("x-ms-copy-source") != nil else { return "PutBlob" }
+            return request.header("x-ms-blob-type") != nil ? "PutBlobFromURL" : "CopyBlob"
         case (.get, nil): return "GetBlob"
         case (.head, nil): return "GetBlobProperties"
         case (.delete, nil): return "DeleteBlob"
@@ -66,6 +68,7 @@ struct BlobService: Sendable {
             return try self.handleContainer(request, container: container, operation: operation)
         }
         guard blob.utf8.count <= 1024 else { throw .invalidResourceName("Blob names are at most 1,024 characters.") }
+        try Self.validateMetadataNames(request)
         let publicAccess = self.store.publicAccess(account: request.account, container: container)
         switch operation {
         case "PutBlob":
@@ -80,9 +83,9 @@ struct BlobService: Sendable {
         case "GetBlockList":
             try self.authorizer.authorize(request, requirement: .object(["r"]))
             return try self.getBlockList(request, container: container, blob: blob)
-        case "CopyBlob":
+        case "CopyBlob", "PutBlobFromURL":
             try self.authorizer.authorize(request, requirement: .object(["w", "c"]))
-            return try self.copyBlob(request, container: container, blob: blob)
+            return try self.copyBlob(request, container: container, blob: blob, synchronous: operation == "PutBlobFromURL")
         case "GetBlob", "GetBlobProperties", "GetBlobMetadata":
             try self.authorizer.authorize(request, requirement: .object(["r"], publicAccess: .blobRead), publicAccess: publicAccess)
             return try await self.getBlob(request, container: container, blob: blob, operation: operation)
@@ -146,6 +149,7 @@ struct BlobService: Sendable {
         switch operation {
         case "CreateContainer":
             try self.authorizer.authorize(request, requirement: .container(["c", "w"]))
+            try Self.validateMetadataNames(request)
             guard ResourceNames.isValidContainerOrQueueName(container) || ["$root", "$logs", "$web"].contains(container) else {
                 throw .invalidResourceName("Container names are 3-63 lowercase letters, digits and single hyphens.")
             }
@@ -257,7 +261,10 @@ struct BlobService: Sendable {
         var items: [(name: String, record: BlobRecord?)] = []
         var nextMarker = ""
         var lastPrefix: String?
-        try self.store.listBlobs(account: request.account, container: container, prefix: prefix, startingAt: marker) { record in
+        try self.store.listBlobs(
+            account: request.account, container: container, prefix: prefix, startingAt: marker,
+            includeUncommitted: include.contains("uncommittedblobs")
+        ) { record in
             if let lastPrefix, record.name.hasPrefix(lastPrefix) { return true }
             var item: (name: String, record: BlobRecord?) = (record.name, record)
             if !delimiter.isEmpty, let range = record.name.dropFirst(prefix.count).range(of: delimiter) {
@@ -281,12 +288,12 @@ struct BlobService: Sendable {
         for item in items {
             guard let record = item.record else {
                 xml.open("BlobPrefix")
-                xml.element("Name", item.name)
+                Self.writeName(item.name, to: &xml)
                 xml.close("BlobPrefix")
                 continue
             }
             xml.open("Blob")
-            xml.element("Name", record.name)
+            Self.writeName(record.name, to: &xml)
             xml.open("Properties")
             xml.element("Creation-Time", record.created.rfc1123)
             xml.element("Last-Modified", record.lastModified.rfc1123)
@@ -327,6 +334,30 @@ struct BlobService: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Metadata names must be C# identifiers, as Azure requires.
+    static func validateMetadataNames(_ request: StorageRequest) throws(StorageServiceError) {
+        for name in request.metadata.keys {
+            let scalars = Array(name.unicodeScalars)
+            let valid = !scalars.isEmpty && (scalars[0] == "_" || scalars[0].properties.isAlphabetic)
+                && scalars.allSatisfy { $0 == "_" || $0.properties.isAlphabetic || $0.properties.numericType != nil }
+            guard valid else {
+                throw .init(.badRequest, "InvalidMetadata", "The metadata specified is invalid. It has characters that are not permitted: '\(name)'.")
+            }
+        }
+    }
+
+    /// Names with characters XML cannot carry are listed percent-encoded with `Encoded="true"`.
+    static func writeName(_ name: String, to xml: inout XMLBuilder) {
+        let needsEncoding = name.unicodeScalars.contains { scalar in
+            (scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r") || scalar.value == 0xFFFE || scalar.value == 0xFFFF
+        }
+        if needsEncoding {
+            xml.text += "<Name Encoded=\"true\">" + PercentEncoding.encode(name, keepSlash: true) + "</Name>"
+        } else {
+            xml.element("Name", name)
+        }
+    }
 
     static func httpProperties(_ request: StorageRequest, blobPrefixed: Bool) -> BlobHTTPProperties {
         func value(_ name: String) -> String? {

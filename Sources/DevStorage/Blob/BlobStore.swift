@@ -228,7 +228,8 @@ final class BlobStore: Sendable {
 
     /// Committed blobs whose names start with `prefix` and are at or after `marker`, in name order.
     func listBlobs(
-        account: String, container: String, prefix: String, startingAt marker: String, visit: (BlobRecord) -> Bool
+        account: String, container: String, prefix: String, startingAt marker: String, includeUncommitted: Bool = false,
+        visit: (BlobRecord) -> Bool
     ) throws(StorageServiceError) {
         try self.withState { state in
             let key = ContainerKey(account: account, container: container)
@@ -247,7 +248,7 @@ final class BlobStore: Sendable {
             let blobs = state.containers[key]!.blobs
             for name in names[low...] {
                 guard name.hasPrefix(prefix) else { break }
-                guard let record = blobs[name], record.isCommitted else { continue }
+                guard let record = blobs[name], record.isCommitted || includeUncommitted else { continue }
                 if !visit(record) { break }
             }
         }

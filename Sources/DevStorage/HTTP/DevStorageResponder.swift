@@ -7,7 +7,7 @@ import StorageCore
 /// Answers every request of one service: parses it, injects a configured fault if one is drawn,
 /// dispatches to the service and turns any failure into Azure's error response.
 struct DevStorageResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = DevStorageRequestContext
 
     let service: StorageService
     let queues: QueueService
@@ -22,7 +22,9 @@ struct DevStorageResponder: HTTPResponder {
         var operation = "Unknown"
         var response: Response
         do {
-            let storageRequest = try StorageRequest(service: self.service, request: request, requestID: requestID)
+            let storageRequest = try StorageRequest(
+                service: self.service, request: request, requestID: requestID, clientAddress: context.clientAddress
+            )
             operation = self.service == .blob ? BlobService.operationName(storageRequest) : QueueService.operationName(storageRequest)
             if let faults, let fault = faults.fault(for: operation) {
                 return try await self.inject(fault, faults: faults, request: storageRequest, operation: operation)

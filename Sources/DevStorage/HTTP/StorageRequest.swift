@@ -26,9 +26,12 @@ struct StorageRequest: Sendable {
     let subPath: String?
     /// This request's id, echoed in `x-ms-request-id`.
     let requestID: String
+    /// The client's IP address, when known.
+    let clientAddress: String?
 
-    init(service: StorageService, request: Request, requestID: String) throws(StorageServiceError) {
+    init(service: StorageService, request: Request, requestID: String, clientAddress: String? = nil) throws(StorageServiceError) {
         self.service = service
+        self.clientAddress = clientAddress
         self.method = request.method
         self.headers = request.headers
         self.requestID = requestID
