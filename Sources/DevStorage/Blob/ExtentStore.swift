@@ -87,24 +87,22 @@ struct ExtentStore: Sendable {
 
     /// Writes bytes `range` of the blob made of `blocks` to a response body writer.
     func stream(_ blocks: [BlockReference], range: Range<Int64>, to writer: inout any ResponseBodyWriter) async throws {
-        var blockStart: Int64 = 0
-        for block in blocks {
-            let blockEnd = blockStart + block.size
-            defer { blockStart = blockEnd }
-            let lower = max(range.lowerBound, blockStart)
-            let upper = min(range.upperBound, blockEnd)
-            guard lower < upper else { continue }
-            try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(self.directory + "/" + block.extent)) { handle in
-                for try await chunk in handle.readChunks(in: (lower - blockStart)..<(upper - blockStart), chunkLength: .kibibytes(256)) {
-                    try await writer.write(chunk)
-                }
-            }
-        }
+        try await self.forEachChunk(blocks, range: range) { try await writer.write($0) }
     }
 
     /// MD5 of bytes `range` of the blob made of `blocks` (for `x-ms-range-get-content-md5`).
     func md5(_ blocks: [BlockReference], range: Range<Int64>) async throws -> [UInt8] {
         var md5 = Insecure.MD5()
+        try await self.forEachChunk(blocks, range: range) { chunk in
+            chunk.withUnsafeReadableBytes { md5.update(bufferPointer: $0) }
+        }
+        return Array(md5.finalize())
+    }
+
+    /// Reads bytes `range` of the blob made of `blocks`, in order, in chunks of at most 256 KiB.
+    private func forEachChunk(
+        _ blocks: [BlockReference], range: Range<Int64>, _ body: (ByteBuffer) async throws -> Void
+    ) async throws {
         var blockStart: Int64 = 0
         for block in blocks {
             let blockEnd = blockStart + block.size
@@ -114,11 +112,10 @@ struct ExtentStore: Sendable {
             guard lower < upper else { continue }
             try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(self.directory + "/" + block.extent)) { handle in
                 for try await chunk in handle.readChunks(in: (lower - blockStart)..<(upper - blockStart), chunkLength: .kibibytes(256)) {
-                    chunk.withUnsafeReadableBytes { md5.update(bufferPointer: $0) }
+                    try await body(chunk)
                 }
             }
         }
-        return Array(md5.finalize())
     }
 
     func remove(_ names: [String]) {
