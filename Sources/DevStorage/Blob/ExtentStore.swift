@@ -46,7 +46,7 @@ struct ExtentStore: Sendable {
                 guard size <= maxBytes else { throw StorageServiceError.requestBodyTooLarge }
                 // Page-cache writes of one received chunk take microseconds: writing in place keeps
                 // the body flowing without a thread hop per chunk.
-                try chunk.withUnsafeReadableBytes { try Self.writeAll(descriptor, $0) }
+                try chunk.withUnsafeReadableBytes { try DevStorageIOError.writeAll($0, to: descriptor, what: "an extent") }
                 batch.append(chunk)
                 batchBytes += chunk.readableBytes
                 if batchBytes >= 1 << 20 {
@@ -56,33 +56,20 @@ struct ExtentStore: Sendable {
                 }
             }
             await hasher.submit(batch)
-        } catch let error as StorageServiceError {
-            await hasher.submit([])
-            unlink(path)
-            throw error
-        } catch let error as DevStorageIOError {
-            await hasher.submit([])
-            unlink(path)
-            throw error.isDiskFull ? .insufficientStorage("The disk holding the development storage is full.") : .internalError(error.description)
         } catch {
+            // Let the hashing task finish with the buffers before they go, and keep no partial file.
             await hasher.submit([])
             unlink(path)
-            throw .internalError("Could not receive the request body: \(error)")
+            switch error {
+            case let error as StorageServiceError: throw error
+            case let error as DevStorageIOError where error.isDiskFull:
+                throw .insufficientStorage("The disk holding the development storage is full.")
+            case let error as DevStorageIOError: throw .internalError(error.description)
+            default: throw .internalError("Could not receive the request body: \(error)")
+            }
         }
         let md5 = await hasher.finalize()
         return Written(name: name, size: size, md5: md5)
-    }
-
-    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw DevStorageIOError("cannot write an extent: \(String(cString: strerror(errno)))", isDiskFull: errno == ENOSPC || errno == EDQUOT)
-            }
-            offset += written
-        }
     }
 
     /// Writes bytes `range` of the blob made of `blocks` to a response body writer.

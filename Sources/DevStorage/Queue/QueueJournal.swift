@@ -73,17 +73,7 @@ final class QueueJournal: @unchecked Sendable {
             data.append(try self.encoder.encode(record))
             data.append(UInt8(ascii: "\n"))
         }
-        try data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(self.descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw DevStorageIOError("cannot write queue journal: \(String(cString: strerror(errno)))")
-                }
-                offset += written
-            }
-        }
+        try data.withUnsafeBytes { try DevStorageIOError.writeAll($0, to: self.descriptor, what: "the queue journal") }
         self.recordsWritten += records.count
     }
 
@@ -98,5 +88,20 @@ struct DevStorageIOError: Error, CustomStringConvertible {
     init(_ description: String, isDiskFull: Bool = false) {
         self.description = description
         self.isDiskFull = isDiskFull
+    }
+
+    /// Writes every byte to a file descriptor, retrying short and interrupted writes.
+    static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, what: String) throws(DevStorageIOError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw DevStorageIOError(
+                    "cannot write \(what): \(String(cString: strerror(errno)))", isDiskFull: errno == ENOSPC || errno == EDQUOT
+                )
+            }
+            offset += written
+        }
     }
 }
