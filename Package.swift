@@ -15,6 +15,8 @@ let package = Package(
     products: [
         .executable(name: "blobflow", targets: ["blobflow"]),
         .library(name: "DevStorage", targets: ["DevStorage"]),
+        .library(name: "StorageClient", targets: ["StorageClient"]),
+        .library(name: "DevStorageTesting", targets: ["DevStorageTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -35,6 +37,12 @@ let package = Package(
             providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
         ),
 
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
+
         // MARK: Libraries
 
         /// Wire primitives shared by the server and the client: dates, percent-encoding.
@@ -52,6 +60,26 @@ let package = Package(
         .target(
             name: "StorageAuth",
             dependencies: ["StorageCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        /// HTTP/1.1 over libcurl: one multi handle on its own thread, bridged to async/await,
+        /// with bodies streamed to and from files.
+        .target(
+            name: "StorageHTTP",
+            dependencies: ["CCurl"],
+            swiftSettings: swiftSettings
+        ),
+        /// The Azure Storage client: credentials, retries, queues, blobs and the parallel transfer engine.
+        .target(
+            name: "StorageClient",
+            dependencies: [
+                "StorageCore",
+                "StorageXML",
+                "StorageAuth",
+                "StorageHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         /// The Event Grid `Microsoft.Storage.BlobCreated` event, in both delivery schemas.
@@ -74,6 +102,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        /// Starts the development server in-process on port 0 for tests and benchmarks.
+        .target(
+            name: "DevStorageTesting",
+            dependencies: [
+                "DevStorage",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -118,6 +157,16 @@ let package = Package(
         .testTarget(
             name: "DevStorageTests",
             dependencies: ["DevStorage", "StorageAuth"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StorageHTTPTests",
+            dependencies: ["StorageHTTP", "DevStorage", "DevStorageTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StorageClientTests",
+            dependencies: ["StorageClient", "DevStorage", "DevStorageTesting", "StorageHTTP", "StorageAuth", "StorageCore", "StorageXML"],
             swiftSettings: swiftSettings
         ),
     ]
