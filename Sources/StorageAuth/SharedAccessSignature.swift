@@ -1,12 +1,15 @@
 /// A shared access signature (SAS): the signed fields carried in a URL's query, able to produce
-/// its string to sign for a service SAS (blob, container, queue) or an account SAS.
+/// its string to sign for a service SAS (blob, container, directory, queue), an account SAS or a
+/// user delegation SAS.
 ///
-/// Field order and version differences follow Microsoft's "Create a service SAS" and "Create an
-/// account SAS" references, cross-checked against the official Python SDK's generators.
+/// Field order and version differences follow Microsoft's "Create a service SAS", "Create an
+/// account SAS" and "Create a user delegation SAS" references, cross-checked against the official
+/// Python SDK's generators (`Tests/StorageAuthTests/SDKCrossCheckTests.swift`).
 public struct SharedAccessSignature: Sendable, Hashable {
     /// What a SAS grants access to, which decides its canonicalized resource.
     public enum Scope: Sendable, Hashable {
-        /// A blob (`sr=b`) or, with `blob == nil`, a container (`sr=c`).
+        /// A blob (`sr=b`, `bs`, `bv`), a directory (`sr=d`, with `directoryDepth`) or, with
+        /// `blob == nil`, a container (`sr=c`).
         case blob(container: String, blob: String?)
         /// A queue.
         case queue(String)
@@ -42,6 +45,35 @@ public struct SharedAccessSignature: Sendable, Hashable {
     public var contentEncoding: String?
     public var contentLanguage: String?
     public var contentType: String?
+    /// The snapshot time (`sr=bs`) or version ID (`sr=bv`) a blob SAS is limited to. It is signed
+    /// but not part of `queryItems`: the request's own `snapshot` or `versionid` parameter carries it.
+    public var snapshotTime: String?
+    /// `sdd`: the depth of the directory a directory SAS (`sr=d`) grants, `0` for the root.
+    public var directoryDepth: Int?
+
+    /// `skoid`: the object ID of the principal whose user delegation key signed this SAS. Together
+    /// with the other `sk*` fields it makes this a user delegation SAS; see `signed(scope:userDelegationKey:)`.
+    public var signedObjectID: String?
+    /// `sktid`: the tenant of the user delegation key's principal.
+    public var signedTenantID: String?
+    /// `skt`: when the user delegation key becomes valid.
+    public var signedKeyStart: String?
+    /// `ske`: when the user delegation key expires.
+    public var signedKeyExpiry: String?
+    /// `sks`: the service the user delegation key is valid for.
+    public var signedKeyService: String?
+    /// `skv`: the version that issued the user delegation key.
+    public var signedKeyVersion: String?
+    /// `skdutid`: the delegated user's tenant, from the user delegation key (2025-07-05 and later).
+    public var signedDelegatedUserTenantID: String?
+    /// `sduoid`: the only Microsoft Entra user allowed to use this user delegation SAS (2025-07-05 and later).
+    public var delegatedUserObjectID: String?
+    /// `saoid`: a user the key's owner pre-authorizes, without a further permission check (2020-02-10 and later).
+    public var authorizedObjectID: String?
+    /// `suoid`: a user whose access is additionally checked against POSIX ACLs (2020-02-10 and later).
+    public var unauthorizedObjectID: String?
+    /// `scid`: a correlation ID logged with each access (2020-02-10 and later).
+    public var correlationID: String?
     /// `sig`, present once signed.
     public var signature: String?
 
@@ -57,7 +89,13 @@ public struct SharedAccessSignature: Sendable, Hashable {
     public static let queryNames: Set<String> = [
         "sv", "sp", "st", "se", "sr", "ss", "srt", "si", "sip", "spr", "ses", "rscc", "rscd", "rsce", "rscl",
         "rsct", "sig", "skoid", "sktid", "skt", "ske", "sks", "skv", "sdd", "saoid", "suoid", "scid",
+        "skdutid", "sduoid",
     ]
+
+    /// Whether this is a user delegation SAS: one signed with a user delegation key, whose fields it carries.
+    public var isUserDelegation: Bool {
+        self.signedObjectID != nil || self.signedKeyVersion != nil
+    }
 
     /// Reads a SAS from decoded query items; nil when there is no `sig`.
     public init?(query: [(name: String, value: String)]) {
@@ -82,10 +120,28 @@ public struct SharedAccessSignature: Sendable, Hashable {
         self.contentEncoding = fields["rsce"]
         self.contentLanguage = fields["rscl"]
         self.contentType = fields["rsct"]
+        self.directoryDepth = fields["sdd"].flatMap { Int($0) }
+        self.signedObjectID = fields["skoid"]
+        self.signedTenantID = fields["sktid"]
+        self.signedKeyStart = fields["skt"]
+        self.signedKeyExpiry = fields["ske"]
+        self.signedKeyService = fields["sks"]
+        self.signedKeyVersion = fields["skv"]
+        self.signedDelegatedUserTenantID = fields["skdutid"]
+        self.delegatedUserObjectID = fields["sduoid"]
+        self.authorizedObjectID = fields["saoid"]
+        self.unauthorizedObjectID = fields["suoid"]
+        self.correlationID = fields["scid"]
+        switch fields["sr"] {
+        case "bs": self.snapshotTime = query.last { $0.name == "snapshot" }?.value
+        case "bv": self.snapshotTime = query.last { $0.name == "versionid" }?.value
+        default: break
+        }
         self.signature = signature
     }
 
-    /// The string to sign for this SAS over `scope` in `accountName`.
+    /// The string to sign for this SAS over `scope` in `accountName`. A SAS carrying user
+    /// delegation fields (`isUserDelegation`) gets the user delegation layout.
     public func stringToSign(scope: Scope, accountName: String) -> String {
         let hasEncryptionScope = self.version >= "2020-12-06"
         func line(_ value: String?) -> String { (value ?? "") + "\n" }
@@ -96,24 +152,55 @@ public struct SharedAccessSignature: Sendable, Hashable {
             if hasEncryptionScope { out += line(self.encryptionScope) }
             return out
         case .queue(let queue):
-            var out = line(self.permissions) + line(self.start) + line(self.expiry)
-                + line("/queue/\(accountName)/\(queue)") + line(self.identifier) + line(self.ipRange)
-                + line(self.protocols) + line(self.version)
+            var out = line(self.permissions) + line(self.start) + line(self.expiry) + line("/queue/\(accountName)/\(queue)")
+            if self.isUserDelegation {
+                out += self.userDelegationKeyLines + line(self.signedDelegatedUserTenantID) + line(self.delegatedUserObjectID)
+            } else {
+                out += line(self.identifier)
+            }
+            out += line(self.ipRange) + line(self.protocols) + line(self.version)
             out.removeLast()
             return out
         case .blob(let container, let blob):
             let path = blob.map { "/blob/\(accountName)/\(container)/\($0)" } ?? "/blob/\(accountName)/\(container)"
             var out = line(self.permissions) + line(self.start) + line(self.expiry) + line(path)
-                + line(self.identifier) + line(self.ipRange) + line(self.protocols) + line(self.version)
+            if self.isUserDelegation {
+                out += self.userDelegationKeyLines
+                if self.version >= "2020-02-10" {
+                    out += line(self.authorizedObjectID) + line(self.unauthorizedObjectID) + line(self.correlationID)
+                }
+                if self.version >= "2025-07-05" {
+                    out += line(self.signedDelegatedUserTenantID) + line(self.delegatedUserObjectID)
+                }
+            } else {
+                out += line(self.identifier)
+            }
+            out += line(self.ipRange) + line(self.protocols) + line(self.version)
             if self.version >= "2018-11-09" {
-                out += line(self.resource) + line(nil)  // snapshot time
+                out += line(self.resource) + line(self.snapshotTime)
             }
             if hasEncryptionScope { out += line(self.encryptionScope) }
+            if self.isUserDelegation, self.version >= Self.signedRequestLinesVersion {
+                out += line(nil) + line(nil)  // srh, srq: signed request headers and query parameters, unsupported
+            }
             out += line(self.cacheControl) + line(self.contentDisposition) + line(self.contentEncoding)
                 + line(self.contentLanguage) + line(self.contentType)
             out.removeLast()
             return out
         }
+    }
+
+    /// The first version whose user delegation string to sign has the `srh` and `srq` lines. The
+    /// Python SDK (which always signs with its newest version, 2026-10-06) writes them; the newest
+    /// layout in Azurite (2025-07-05) does not. The version in between is an assumption.
+    static let signedRequestLinesVersion = "2026-04-06"
+
+    /// `skoid` to `skv`, one line each.
+    private var userDelegationKeyLines: String {
+        [
+            self.signedObjectID, self.signedTenantID, self.signedKeyStart, self.signedKeyExpiry,
+            self.signedKeyService, self.signedKeyVersion,
+        ].map { ($0 ?? "") + "\n" }.joined()
     }
 
     /// This SAS signed with `key` over `scope`.
@@ -123,15 +210,39 @@ public struct SharedAccessSignature: Sendable, Hashable {
         return copy
     }
 
-    /// The query items of this SAS, in the order the SDKs write them.
+    /// This SAS as a user delegation SAS: the key's `sk*` fields copied in, then signed with the
+    /// key over `scope` in the key's account.
+    ///
+    /// - Precondition: `scope` is a blob, directory, container or queue; an account SAS cannot be
+    ///   signed with a user delegation key.
+    public func signed(scope: Scope, userDelegationKey key: UserDelegationKey) -> SharedAccessSignature {
+        precondition(scope != .account, "an account SAS cannot be signed with a user delegation key")
+        var copy = self
+        copy.signedObjectID = key.signedObjectID
+        copy.signedTenantID = key.signedTenantID
+        copy.signedKeyStart = key.signedStart
+        copy.signedKeyExpiry = key.signedExpiry
+        copy.signedKeyService = key.signedService
+        copy.signedKeyVersion = key.signedVersion
+        copy.signedDelegatedUserTenantID = key.signedDelegatedUserTenantID
+        copy.signature = key.signature(for: copy.stringToSign(scope: scope, accountName: key.accountName))
+        return copy
+    }
+
+    /// The query items of this SAS, in the order the Python SDK writes them; empty fields are left out.
     public var queryItems: [(name: String, value: String)] {
         let ordered: [(String, String?)] = [
-            ("sv", self.version), ("ss", self.services), ("srt", self.resourceTypes), ("st", self.start),
-            ("se", self.expiry), ("sp", self.permissions), ("sip", self.ipRange), ("spr", self.protocols),
-            ("sr", self.resource), ("si", self.identifier), ("ses", self.encryptionScope),
+            ("st", self.start), ("se", self.expiry), ("sp", self.permissions), ("sip", self.ipRange),
+            ("spr", self.protocols), ("sv", self.version), ("ss", self.services), ("srt", self.resourceTypes),
+            ("si", self.identifier), ("sduoid", self.delegatedUserObjectID), ("sr", self.resource),
             ("rscc", self.cacheControl), ("rscd", self.contentDisposition), ("rsce", self.contentEncoding),
-            ("rscl", self.contentLanguage), ("rsct", self.contentType), ("sig", self.signature),
+            ("rscl", self.contentLanguage), ("rsct", self.contentType), ("ses", self.encryptionScope),
+            ("sdd", self.directoryDepth.map(String.init)), ("saoid", self.authorizedObjectID),
+            ("suoid", self.unauthorizedObjectID), ("scid", self.correlationID), ("skoid", self.signedObjectID),
+            ("sktid", self.signedTenantID), ("skt", self.signedKeyStart), ("ske", self.signedKeyExpiry),
+            ("sks", self.signedKeyService), ("skv", self.signedKeyVersion),
+            ("skdutid", self.signedDelegatedUserTenantID), ("sig", self.signature),
         ]
-        return ordered.compactMap { name, value in value.map { (name, $0) } }
+        return ordered.compactMap { name, value in value.flatMap { $0.isEmpty ? nil : (name, $0) } }
     }
 }

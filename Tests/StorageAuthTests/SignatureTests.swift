@@ -2,7 +2,8 @@ import StorageAuth
 import Testing
 
 /// Signatures computed by the official Azure SDK for Python (azure-storage-blob 12.31 and
-/// azure-storage-queue 12.18) for the same inputs, with the public development key.
+/// azure-storage-queue 12.18) for the same inputs, with the public development key. They hold
+/// without the SDK installed; `SDKCrossCheckTests` runs the SDK itself over many more cases.
 @Suite struct SignatureTests {
     static let key = StorageAccountKey(
         accountName: "devstoreaccount1",
@@ -68,6 +69,67 @@ import Testing
         #expect(sas.signed(scope: .account, key: Self.key).signature == "Qu4t+FU1VjAIbkCZBybE/Wiq3SOpl7cTI2fb+arL9fs=")
     }
 
+    static let delegationKey = UserDelegationKey(
+        accountName: "devstoreaccount1",
+        signedObjectID: "6a3c1c5e-7d4f-4b8e-9a0b-1c2d3e4f5a6b",
+        signedTenantID: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        signedStart: "2026-11-20T09:00:00Z",
+        signedExpiry: "2026-11-27T09:00:00Z",
+        signedService: "b",
+        signedVersion: "2026-10-06",
+        value: "v5WCvlAO0LcNWmd1adGRmRbSW5qL96g9nPPoYnnSeVI="
+    )!
+
+    @Test func userDelegationSASMatchesThePythonSDK() {
+        var sas = SharedAccessSignature(version: "2026-10-06", permissions: "r", expiry: "2030-01-02T03:04:05Z")
+        sas.resource = "b"
+        let signed = sas.signed(scope: .blob(container: "input", blob: "dir/a b.txt"), userDelegationKey: Self.delegationKey)
+        #expect(signed.signature == "ji7kmsN6TGgumvpOQtLdIRAOzcI6DQS33/V0ru7e1cM=")
+        #expect(signed.isUserDelegation)
+        #expect(
+            signed.queryItems.map(\.name) == ["se", "sp", "sv", "sr", "skoid", "sktid", "skt", "ske", "sks", "skv", "sig"]
+        )
+    }
+
+    @Test func queueUserDelegationSASMatchesThePythonSDK() {
+        let sas = SharedAccessSignature(version: "2026-10-06", permissions: "rp", expiry: "2030-01-02T03:04:05Z")
+        // The Python SDK copies the key's fields verbatim, whatever its signed service.
+        let queueKey = UserDelegationKey(
+            accountName: "devstoreaccount1", signedObjectID: Self.delegationKey.signedObjectID,
+            signedTenantID: Self.delegationKey.signedTenantID, signedStart: Self.delegationKey.signedStart,
+            signedExpiry: Self.delegationKey.signedExpiry, signedService: "q", signedVersion: "2026-10-06",
+            value: Self.delegationKey.value
+        )!
+        #expect(
+            sas.signed(scope: .queue("events"), userDelegationKey: queueKey).signature == "/xT7TftYEQrazgZK2BfX8urMG8vQHYXlw/1NQRUz5Fk="
+        )
+    }
+
+    @Test func aUserDelegationSASReadBackFromItsQueryVerifies() throws {
+        var sas = SharedAccessSignature(version: "2026-10-06", permissions: "rl", expiry: "2030-01-02T03:04:05Z")
+        sas.resource = "d"
+        sas.directoryDepth = 2
+        sas.authorizedObjectID = "aaaaaaaa-0000-4000-8000-000000000001"
+        sas.correlationID = "cccccccc-0000-4000-8000-000000000003"
+        let scope = SharedAccessSignature.Scope.blob(container: "input", blob: "d1/d2")
+        let signed = sas.signed(scope: scope, userDelegationKey: Self.delegationKey)
+        let parsed = try #require(SharedAccessSignature(query: signed.queryItems))
+        #expect(parsed == signed)
+        let stringToSign = parsed.stringToSign(scope: scope, accountName: "devstoreaccount1")
+        let signature = try #require(parsed.signature)
+        #expect(Self.delegationKey.isValidSignature(signature, for: stringToSign))
+        #expect(!Self.key.isValidSignature(signature, for: stringToSign))
+    }
+
+    @Test func aUserDelegationKeyNeedsABase64Value() {
+        #expect(
+            UserDelegationKey(
+                accountName: "a", signedObjectID: "o", signedTenantID: "t", signedStart: "s", signedExpiry: "e",
+                signedService: "b", signedVersion: "v", value: "not base64!"
+            ) == nil
+        )
+    }
+
     @Test func parsesASASFromAQuery() {
         let sas = SharedAccessSignature(query: [("se", "2030-01-02T03:04:05Z"), ("sp", "r"), ("sv", "2026-10-06"), ("sr", "b"), ("sig", "x")])
         #expect(sas?.permissions == "r")
@@ -78,5 +140,11 @@ import Testing
     @Test func keysNeverPrint() {
         #expect(!"\(Self.key)".contains("Eby8"))
         #expect(!String(reflecting: Self.key).contains("Eby8"))
+        var dumped = ""
+        dump(Self.delegationKey, to: &dumped)
+        for text in ["\(Self.delegationKey)", String(reflecting: Self.delegationKey), dumped] {
+            #expect(!text.contains("v5WCvlAO"))
+            #expect(text.contains("6a3c1c5e-7d4f-4b8e-9a0b-1c2d3e4f5a6b"))
+        }
     }
 }
