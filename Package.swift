@@ -166,7 +166,10 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageClientTests",
-            dependencies: ["StorageClient", "DevStorage", "DevStorageTesting", "StorageHTTP", "StorageAuth", "StorageCore", "StorageXML"],
+            dependencies: [
+                "StorageClient", "DevStorage", "DevStorageTesting", "StorageHTTP", "StorageAuth", "StorageCore", "StorageXML",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,1 +1,0 @@
-// The Azure Storage client.
