@@ -70,6 +70,7 @@ final class CurlTransfer: @unchecked Sendable {
         check(blobflow_curl_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, configuration.receiveBufferSize))
         check(blobflow_curl_easy_setopt_long(easy, CURLOPT_UPLOAD_BUFFERSIZE, configuration.sendBufferSize))
         check(blobflow_curl_easy_setopt_string(easy, CURLOPT_USERAGENT, configuration.userAgent))
+        if let proxy = configuration.proxy { check(blobflow_curl_easy_setopt_string(easy, CURLOPT_PROXY, proxy)) }
         if configuration.verbose { check(blobflow_curl_easy_setopt_long(easy, CURLOPT_VERBOSE, 1)) }
 
         check(blobflow_curl_easy_setopt_data_callback(easy, CURLOPT_HEADERFUNCTION, curlHeaderCallback))

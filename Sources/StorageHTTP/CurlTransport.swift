@@ -32,6 +32,10 @@ public final class CurlTransport: HTTPExecutor {
         public var sendBufferSize: Int = 256 * 1024
         /// The `User-Agent` header.
         public var userAgent: String = "blobflow"
+        /// A proxy URL for every request (`http://host:port`). When nil, libcurl reads the
+        /// standard environment variables: `HTTPS_PROXY`/`https_proxy`, `HTTP_PROXY`/`http_proxy`
+        /// (lower case only for plain http), `ALL_PROXY` and `NO_PROXY`.
+        public var proxy: String? = nil
         /// libcurl's own trace on standard error (for debugging; prints headers, which may be secret).
         public var verbose: Bool = false
 

@@ -1,15 +1,13 @@
-/// Bearer tokens for storage requests, cached until shortly before they expire.
+/// Bearer tokens for storage requests, cached until shortly before they expire and refreshed by
+/// one caller while the others keep using the still-valid token.
 struct TokenSource: Sendable {
-    let credential: any TokenCredential
+    private let credential: any TokenCredential
 
     init(credential: any TokenCredential) {
-        self.credential = credential
+        self.credential = credential is CachingTokenCredential ? credential : CachingTokenCredential(credential)
     }
 
     func token() async throws -> String {
-        try await self.credential.token(forScope: storageTokenScope).token
+        try await self.credential.token(forScope: AccessToken.storageScope).token
     }
 }
-
-/// The OAuth scope of Azure Storage.
-let storageTokenScope = "https://storage.azure.com/.default"
