@@ -1,4 +1,4 @@
-public import StorageAuth
+import StorageAuth
 
 /// Azure Storage connection strings, parsed the way the Azure SDKs do.
 ///

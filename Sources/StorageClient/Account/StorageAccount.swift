@@ -1,4 +1,4 @@
-public import StorageAuth
+import StorageAuth
 import StorageCore
 
 /// A storage account as blobflow reaches it: its name, its blob and queue endpoints and the

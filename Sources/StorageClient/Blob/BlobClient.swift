@@ -1,4 +1,4 @@
-public import StorageCore
+import StorageCore
 import StorageHTTP
 
 /// One blob: its properties and metadata, small reads and writes, copy, delete, block staging,

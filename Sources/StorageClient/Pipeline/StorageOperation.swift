@@ -1,4 +1,4 @@
-public import StorageHTTP
+import StorageHTTP
 
 /// One call to the storage REST API, before authorization: which service, path, query,
 /// headers and body, and how the pipeline should treat its failures.

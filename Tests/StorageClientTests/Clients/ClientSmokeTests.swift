@@ -40,7 +40,7 @@ struct ClientSmokeTests {
             var bytes = [UInt8](repeating: 0, count: 5 * 1024 * 1024 + 123)
             for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index &* 31 &+ index >> 9) }
             let source = folder.appendingPathComponent("in.bin").path
-            FileManager.default.createFile(atPath: source, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: source, contents: Data(bytes))
             var options = TransferOptions()
             options.blockSize = 1024 * 1024
             options.singleShotThreshold = 1024 * 1024

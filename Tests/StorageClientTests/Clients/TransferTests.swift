@@ -32,7 +32,7 @@ struct TransferTests {
             defer { try? FileManager.default.removeItem(at: folder) }
             let bytes = Self.pattern(size)
             let source = folder.appendingPathComponent("in").path
-            FileManager.default.createFile(atPath: source, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: source, contents: Data(bytes))
             var options = TransferOptions()
             options.blockSize = 65_536
             options.singleShotThreshold = 100_000
@@ -56,7 +56,7 @@ struct TransferTests {
             let folder = try Self.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: folder) }
             let source = folder.appendingPathComponent("in").path
-            FileManager.default.createFile(atPath: source, contents: Data(Self.pattern(200_000)))
+            _ = FileManager.default.createFile(atPath: source, contents: Data(Self.pattern(200_000)))
             let descriptor = open(source, O_RDONLY)
             defer { close(descriptor) }
             // Stage two blocks and commit them under an MD5 that belongs to other content.
@@ -89,7 +89,7 @@ struct TransferTests {
             defer { try? FileManager.default.removeItem(at: folder) }
             let source = folder.appendingPathComponent("in").path
             let bytes = Self.pattern(10 * 65_536 + 5)
-            FileManager.default.createFile(atPath: source, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: source, contents: Data(bytes))
             var options = TransferOptions()
             options.blockSize = 65_536
             options.singleShotThreshold = 65_536
@@ -111,7 +111,7 @@ struct TransferTests {
             #expect(result.blockCount == 11)
             #expect(result.blocksReused == staged)
             let target = folder.appendingPathComponent("out").path
-            try await container.blob("big").download(to: target)
+            _ = try await container.blob("big").download(to: target)
             #expect(FileManager.default.contents(atPath: target) == Data(bytes))
         }
     }
@@ -178,7 +178,7 @@ struct TransferTests {
             let folder = try Self.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: folder) }
             let source = folder.appendingPathComponent("in").path
-            FileManager.default.createFile(atPath: source, contents: Data(Self.pattern(4 * 1024 * 1024)))
+            _ = FileManager.default.createFile(atPath: source, contents: Data(Self.pattern(4 * 1024 * 1024)))
             try await container.blob("big").upload(from: source)
             let target = folder.appendingPathComponent("out").path
             var options = TransferOptions()
