@@ -56,7 +56,7 @@ struct RetryTests {
             #expect("\(error)".contains("127.0.0.1:1"))
             #expect("\(error)".contains("after 4 attempts"))
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(60), "bounded retries, not a hang")
     }
 
     @Test("a 503 with Retry-After is honoured, and a 4xx is not retried")

@@ -17,7 +17,7 @@ let fastRetries = TokenRequestRetryPolicy(
     goneBackoff: .milliseconds(10),
     maxDelay: .milliseconds(50),
     attemptTimeout: .seconds(5),
-    probeTimeout: .milliseconds(500)
+    probeTimeout: .seconds(5)
 )
 
 /// A logger that drops everything, for tests that make renewals fail on purpose.
