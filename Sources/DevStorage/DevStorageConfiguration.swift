@@ -24,6 +24,15 @@ public struct DevStorageConfiguration: Sendable {
     public var faults: FaultPlan?
     /// Largest queue message text accepted, in bytes (Azure: 64 KiB).
     public var maxMessageBytes: Int = 64 * 1024
+    /// OAuth mode, like Azurite's `--oauth basic`: accept `Authorization: Bearer` with a Microsoft
+    /// Entra ID access token (a JWT) for any served account, issue user delegation keys to such
+    /// requests, and accept user delegation SAS.
+    ///
+    /// For development only: a token's claims (audience, lifetime, issuer) are checked as Azure
+    /// checks them, but **not its signature**, so anyone who can reach the server can mint an
+    /// accepted token; and every valid token may do everything (there is no RBAC). Tokens are
+    /// accepted over plain http, which Azure refuses. Off by default.
+    public var acceptBearerTokens: Bool = false
 
     /// A configuration serving the development account only.
     public init() {

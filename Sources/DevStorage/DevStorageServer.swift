@@ -74,7 +74,7 @@ public final class DevStorageServer: Service {
 
     public func run() async throws {
         let host = self.configuration.host
-        let authorizer = RequestAuthorizer(accounts: self.configuration.accounts)
+        let authorizer = RequestAuthorizer(accounts: self.configuration.accounts, acceptsBearerTokens: self.configuration.acceptBearerTokens)
         let faults = self.configuration.faults.map(FaultInjector.init(plan:))
         let blobEndpoint: @Sendable (String) -> String = { [self] account in
             "http://\(host):\(self.ports.withLock { $0.blob ?? 0 })/\(account)/"

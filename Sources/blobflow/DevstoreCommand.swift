@@ -53,6 +53,12 @@ struct DevstoreCommand: AsyncParsableCommand {
     ))
     var faults: String?
 
+    @Flag(help: ArgumentHelp(
+        "Accept OAuth bearer tokens (Microsoft Entra JWTs) and user delegation SAS, like Azurite's --oauth basic.",
+        discussion: "Development only: audience, lifetime and issuer are checked, the signature is not; tokens are accepted over plain http."
+    ))
+    var oauth = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
@@ -62,6 +68,7 @@ struct DevstoreCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
         let subscriptions = configuration.subscriptions
         let location = configuration.location
+        let oauth = configuration.acceptBearerTokens
         let server = try DevStorageServer(configuration: configuration, logger: logger) { endpoints in
             var lines = [
                 "blobflow devstore is running",
@@ -70,6 +77,9 @@ struct DevstoreCommand: AsyncParsableCommand {
                 "Connection string: \(endpoints.connectionString())",
                 "Data folder: \(location)",
             ]
+            if oauth {
+                lines.append("OAuth: bearer tokens accepted (signatures not verified: development only)")
+            }
             for subscription in subscriptions {
                 lines.append(
                     "Event Grid: \(subscription.account)/\(subscription.container)\(subscription.prefix.map { "/" + $0 + "*" } ?? "")"
@@ -91,6 +101,7 @@ struct DevstoreCommand: AsyncParsableCommand {
         configuration.blobPort = self.blobPort
         configuration.queuePort = self.queuePort
         configuration.location = self.location
+        configuration.acceptBearerTokens = self.oauth
         do {
             if let accounts = ProcessInfo.processInfo.environment["BLOBFLOW_DEVSTORE_ACCOUNTS"] {
                 try configuration.addAccounts(from: accounts)

@@ -2,17 +2,25 @@ import StorageAuth
 import StorageCore
 
 /// Checks a request's credentials the way Azure Storage does: Shared Key, Shared Key Lite,
-/// service SAS, account SAS, or anonymous access to a public container.
+/// service SAS, account SAS, anonymous access to a public container and, in OAuth mode, bearer
+/// tokens and user delegation SAS.
 struct RequestAuthorizer: Sendable {
     private let keys: [String: StorageAccountKey]
+    /// OAuth mode: bearer tokens are accepted (see ``BearerToken``), and so user delegation keys
+    /// are issued and user delegation SAS accepted.
+    let acceptsBearerTokens: Bool
 
-    init(accounts: [StorageAccountKey]) {
+    init(accounts: [StorageAccountKey], acceptsBearerTokens: Bool = false) {
         var keys: [String: StorageAccountKey] = [:]
         for account in accounts { keys[account.accountName] = account }
         self.keys = keys
+        self.acceptsBearerTokens = acceptsBearerTokens
     }
 
     func hasAccount(_ name: String) -> Bool { self.keys[name] != nil }
+
+    /// The key of a served account.
+    func accountKey(_ name: String) -> StorageAccountKey? { self.keys[name] }
 
     /// The container's public access level, when the resource has one (nil, `blob` or `container`).
     func authorize(
@@ -22,7 +30,11 @@ struct RequestAuthorizer: Sendable {
     ) throws(StorageServiceError) {
         guard let key = self.keys[request.account] else { throw .accountNotFound }
         if let authorization = request.header("authorization") {
-            try self.checkSharedKey(request, authorization: authorization, key: key)
+            if Self.bearerToken(in: authorization) != nil {
+                _ = try self.checkBearer(request)
+            } else {
+                try self.checkSharedKey(request, authorization: authorization, key: key)
+            }
         } else if let sas = SharedAccessSignature(query: request.query) {
             try self.checkSAS(sas, request: request, requirement: requirement, key: key)
         } else {
@@ -36,9 +48,6 @@ struct RequestAuthorizer: Sendable {
     }
 
     private func checkSharedKey(_ request: StorageRequest, authorization: String, key: StorageAccountKey) throws(StorageServiceError) {
-        if authorization.hasPrefix("Bearer ") {
-            throw .authenticationFailed("The development storage server does not accept OAuth bearer tokens; use Shared Key or SAS.")
-        }
         guard let parsed = SharedKeyAuthorization.parseAuthorization(authorization) else {
             throw .authenticationFailed("The Authorization header is not 'SharedKey account:signature'.")
         }
@@ -105,10 +114,17 @@ struct RequestAuthorizer: Sendable {
                 }
             }
         }
-        guard let signature = sas.signature,
-            key.isValidSignature(signature, for: sas.stringToSign(scope: scope, accountName: key.accountName))
-        else {
-            throw .authenticationFailed("Signature did not match. The SAS was not signed by this account's key for this resource.")
+        let stringToSign = sas.stringToSign(scope: scope, accountName: key.accountName)
+        if sas.isUserDelegation {
+            guard !isAccountSAS else { throw .authenticationFailed("An account SAS cannot be signed with a user delegation key.") }
+            let delegationKey = try self.userDelegationKey(of: sas, service: request.service, accountKey: key)
+            guard let signature = sas.signature, delegationKey.isValidSignature(signature, for: stringToSign) else {
+                throw .authenticationFailed("Signature did not match. The SAS was not signed by this user delegation key for this resource.")
+            }
+        } else {
+            guard let signature = sas.signature, key.isValidSignature(signature, for: stringToSign) else {
+                throw .authenticationFailed("Signature did not match. The SAS was not signed by this account's key for this resource.")
+            }
         }
         guard requirement.permissions.contains(where: { sas.permissions.contains($0) }) else {
             throw .permissionMismatch("The SAS grants '\(sas.permissions)'.")
@@ -127,6 +143,10 @@ extension RequestAuthorizer {
             scopes = [.account]
         } else {
             scopes = sas.resource == "b" ? [.blob(container: container, blob: blob)] : [.blob(container: container, blob: nil)]
+        }
+        if sas.isUserDelegation {
+            guard let delegationKey = try? self.userDelegationKey(of: sas, service: .blob, accountKey: key) else { return false }
+            return scopes.contains { delegationKey.isValidSignature(signature, for: sas.stringToSign(scope: $0, accountName: account)) }
         }
         return scopes.contains { key.isValidSignature(signature, for: sas.stringToSign(scope: $0, accountName: account)) }
     }

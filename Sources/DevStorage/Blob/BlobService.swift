@@ -26,6 +26,7 @@ struct BlobService: Sendable {
             case (.get, "service", "properties"): return "GetBlobServiceProperties"
             case (.put, "service", "properties"): return "SetBlobServiceProperties"
             case (.get, "account", "properties"), (.head, "account", "properties"): return "GetAccountInformation"
+            case (.post, "service", "userdelegationkey"): return UserDelegationKeyOperation.name
             default: return "BlobServiceOperation"
             }
         }
@@ -62,6 +63,9 @@ struct BlobService: Sendable {
 
     func handle(_ request: StorageRequest, operation: String, body: RequestBody) async throws(StorageServiceError) -> Response {
         guard let container = request.resourceName else {
+            if operation == UserDelegationKeyOperation.name {
+                return try await UserDelegationKeyOperation.respond(to: request, body: body, authorizer: self.authorizer)
+            }
             return try self.handleService(request, operation: operation)
         }
         guard let blob = request.subPath else {

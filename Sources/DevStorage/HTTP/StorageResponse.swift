@@ -39,8 +39,12 @@ enum StorageResponse {
         headers.append(contentsOf: error.headers)
         headers[.xMsErrorCode] = error.code
         let message = "\(error.message)\nRequestId:\(requestID)\nTime:\(StorageDate.now().iso8601())"
-        let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(error.code)</Code><Message>"
-            + XMLEscaping.escape(message) + "</Message></Error>"
+        var body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(error.code)</Code><Message>"
+            + XMLEscaping.escape(message) + "</Message>"
+        for element in error.detailElements {
+            body += "<\(element.name)>" + XMLEscaping.escape(element.text) + "</\(element.name)>"
+        }
+        body += "</Error>"
         let buffer = ByteBuffer(string: body)
         headers[.contentType] = "application/xml"
         headers[.contentLength] = String(buffer.readableBytes)

@@ -11,6 +11,9 @@ public struct StorageServiceError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// Extra response headers (for example `Retry-After` or `Content-Range`).
     public var headers: HTTPFields = [:]
+    /// Elements Azure adds after `<Message>`, such as `AuthenticationErrorDetail` or
+    /// `XmlNodeName`; the SDKs show them beside the code.
+    public var detailElements: [(name: String, text: String)] = []
 
     /// Creates an error.
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
@@ -28,6 +31,29 @@ extension StorageServiceError {
             .forbidden, "AuthenticationFailed",
             "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature. \(detail)"
         )
+    }
+    /// 403 `AuthenticationFailed` with the reason in `<AuthenticationErrorDetail>`, as Azure
+    /// reports a bearer token sent with too old an `x-ms-version`, or an operation that needs one.
+    static func authenticationFailed(detail: String) -> Self {
+        var error = Self(
+            .forbidden, "AuthenticationFailed",
+            "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature."
+        )
+        error.detailElements.append(("AuthenticationErrorDetail", detail))
+        return error
+    }
+    /// 401 `InvalidAuthenticationInfo`: a bearer token Azure would not accept. The
+    /// `WWW-Authenticate` challenge names the authority and resource to get a token from, in
+    /// Azure's exact shape (the Azure SDKs parse it to retry with a token for that tenant).
+    static func invalidAuthenticationInfo(_ detail: String, tenant: String) -> Self {
+        var error = Self(
+            .unauthorized, "InvalidAuthenticationInfo",
+            "Server failed to authenticate the request. Please refer to the information in the www-authenticate header."
+        )
+        error.detailElements.append(("AuthenticationErrorDetail", detail))
+        error.headers[.wwwAuthenticate] =
+            "Bearer authorization_uri=https://login.microsoftonline.com/\(tenant)/oauth2/authorize resource_id=https://storage.azure.com"
+        return error
     }
     static func permissionMismatch(_ detail: String) -> Self {
         .init(.forbidden, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission. \(detail)")
@@ -82,6 +108,18 @@ extension StorageServiceError {
     }
     static func invalidQuery(_ name: String, _ value: String) -> Self {
         .init(.badRequest, "InvalidQueryParameterValue", "Value for one of the query parameters specified in the request URI is invalid. \(name)=\(value)")
+    }
+    /// 400 `InvalidXmlNodeValue`, naming the node and its value as Azure does (Azure writes the
+    /// value in `XmlNodeName` too; this names the node there).
+    static func invalidXMLNodeValue(_ node: String, _ value: String) -> Self {
+        var error = Self(.badRequest, "InvalidXmlNodeValue", "The value for one of the XML nodes is not in the correct format.")
+        error.detailElements = [("XmlNodeName", node), ("XmlNodeValue", value)]
+        return error
+    }
+    static func missingXMLNode(_ node: String) -> Self {
+        var error = Self(.badRequest, "MissingRequiredXmlNode", "An XML node that is mandatory for this request is not specified.")
+        error.detailElements = [("XmlNodeName", node)]
+        return error
     }
     static func invalidHeader(_ name: String, _ value: String) -> Self {
         .init(.badRequest, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format. \(name): \(value)")

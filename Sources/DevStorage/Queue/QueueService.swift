@@ -18,6 +18,7 @@ struct QueueService: Sendable {
         case (nil, _, .get) where comp == "list": return "ListQueues"
         case (nil, _, .get) where comp == "properties": return "GetQueueServiceProperties"
         case (nil, _, .put) where comp == "properties": return "SetQueueServiceProperties"
+        case (nil, _, .post) where UserDelegationKeyOperation.matches(request): return UserDelegationKeyOperation.name
         case (nil, _, _): return "QueueServiceOperation"
         case (_, nil, .put) where comp == "metadata": return "SetQueueMetadata"
         case (_, nil, .get) where comp == "metadata", (_, nil, .head) where comp == "metadata": return "GetQueueMetadata"
@@ -36,6 +37,9 @@ struct QueueService: Sendable {
 
     func handle(_ request: StorageRequest, operation: String, body: RequestBody) async throws(StorageServiceError) -> Response {
         guard let queue = request.resourceName else {
+            if operation == UserDelegationKeyOperation.name {
+                return try await UserDelegationKeyOperation.respond(to: request, body: body, authorizer: self.authorizer)
+            }
             return try self.handleService(request, operation: operation)
         }
         switch operation {

@@ -30,6 +30,10 @@ final class FakeTokenServer: Sendable {
     indirect enum Reply: Sendable {
         /// A good token living `lifetime` seconds.
         case token(lifetime: Int64 = 3600)
+        /// A good token shaped like a Microsoft Entra access token, living `lifetime` seconds: an
+        /// unsigned JWT (``entraShapedToken(signature:resource:now:lifetime:)``) for servers that
+        /// read tokens, such as the development server in OAuth mode.
+        case entraToken(lifetime: Int64 = 3600)
         /// A token that expired a minute ago.
         case expiredToken
         /// A 200 whose body is cut off JSON.
@@ -220,6 +224,8 @@ final class FakeTokenServer: Sendable {
         switch reply {
         case .token(let lifetime):
             return Self.json(200, self.tokenBody(route: route, lifetime: lifetime, now: now, resource: resource))
+        case .entraToken(let lifetime):
+            return Self.json(200, self.tokenBody(route: route, lifetime: lifetime, now: now, resource: resource, entraShaped: true))
         case .expiredToken:
             return Self.json(200, self.tokenBody(route: route, lifetime: -60, now: now, resource: resource))
         case .badJSON:
@@ -243,12 +249,14 @@ final class FakeTokenServer: Sendable {
         }
     }
 
-    private func tokenBody(route: Route, lifetime: Int64, now: Int64, resource: String?) -> String {
+    private func tokenBody(route: Route, lifetime: Int64, now: Int64, resource: String?, entraShaped: Bool = false) -> String {
         let number = self.state.withLock { state -> Int in
             state.issued += 1
             return state.issued
         }
-        let token = Self.tokenValue(number)
+        let token = entraShaped
+            ? Self.entraShapedToken(signature: Self.tokenValue(number), resource: resource, now: now, lifetime: lifetime)
+            : Self.tokenValue(number)
         let resource = resource ?? ""
         switch route {
         case .appService:
@@ -259,6 +267,29 @@ final class FakeTokenServer: Sendable {
         case .entra:
             return #"{"token_type":"Bearer","expires_in":\#(lifetime),"ext_expires_in":\#(lifetime),"access_token":"\#(token)"}"#
         }
+    }
+
+    /// The object ID and tenant in every Entra-shaped token.
+    static let principalObjectID = "5f0c9a3e-7d1b-4c2a-9e8f-0a1b2c3d4e5f"
+    static let tenantID = "8a7b6c5d-4e3f-4a2b-8c1d-0e9f8a7b6c5d"
+
+    /// An unsigned JWT with the claims of a Microsoft Entra v1 access token (`aud` the requested
+    /// resource, default Azure Storage), whose signature part starts with `signature`: the usual
+    /// fake token value, so ``issuedTokens()`` still finds it in leaked text.
+    static func entraShapedToken(signature: String, resource: String?, now: Int64, lifetime: Int64) -> String {
+        func part(_ object: [String: Any]) -> String {
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            return data.base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let header: [String: Any] = ["alg": "RS256", "typ": "JWT", "kid": "fake-key"]
+        let claims: [String: Any] = [
+            "aud": resource ?? "https://storage.azure.com", "iss": "https://sts.windows.net/\(Self.tenantID)/",
+            "iat": now, "nbf": now, "exp": now + lifetime, "oid": Self.principalObjectID, "tid": Self.tenantID,
+            "sub": Self.principalObjectID, "idtyp": "app", "ver": "1.0",
+        ]
+        // A base64url text is never 1 more than a multiple of 4 characters long.
+        return part(header) + "." + part(claims) + "." + signature + (signature.utf8.count % 4 == 1 ? "A" : "")
     }
 
     private static func json(_ status: Int, _ body: String) -> Response {
