@@ -88,6 +88,12 @@ let package = Package(
             dependencies: ["StorageCore"],
             swiftSettings: swiftSettings
         ),
+        /// Per-blob-version checkpoints, claims and dead-letter records in a shared folder.
+        .target(
+            name: "Checkpoints",
+            dependencies: ["StorageCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         /// The development storage server: Blob and Queue REST plus Event Grid emulation.
         .target(
             name: "DevStorage",
@@ -107,6 +113,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// The consumer: polls the queue, keeps leases, checkpoints, dead-letters and replays.
+        .target(
+            name: "Consumer",
+            dependencies: [
+                "BlobEvents",
+                "Checkpoints",
+                "StorageClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         /// Starts the development server in-process on port 0 for tests and benchmarks.
         .target(
             name: "DevStorageTesting",
@@ -155,8 +173,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CheckpointsTests",
+            dependencies: ["Checkpoints"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DevStorageTests",
-            dependencies: ["DevStorage", "StorageAuth"],
+            dependencies: ["DevStorage", "StorageAuth", "StorageCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConsumerTests",
+            dependencies: [
+                "Consumer", "Checkpoints", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

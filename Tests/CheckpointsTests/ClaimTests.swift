@@ -1,0 +1,195 @@
+import Checkpoints
+import Foundation
+import Testing
+
+@Suite struct ClaimTests {
+    static let key = CheckpointKey(account: "acct", container: "inbox", blobName: "big.bin", eTag: "0xABC")
+
+    @Test func claimIsExclusiveBetweenReplicas() throws {
+        try withTemporaryFolder { folder in
+            let clock = ManualClock()
+            let a = try CheckpointStore(directory: folder, replicaID: "replica-a", clock: clock.function)
+            let b = try CheckpointStore(directory: folder, replicaID: "replica-b", clock: clock.function)
+
+            guard case .acquired(let claim) = try a.claim(Self.key, ttl: .seconds(60)) else {
+                Issue.record("the first claim should succeed")
+                return
+            }
+            #expect(claim.owner == "replica-a")
+            #expect(try b.claim(Self.key, ttl: .seconds(60)) == .heldByOther(owner: "replica-a", expiresAt: clock.now.addingTimeInterval(60)))
+            // The same replica's second task is kept out too.
+            #expect(try a.claim(Self.key, ttl: .seconds(60)) == .heldByOther(owner: "replica-a", expiresAt: clock.now.addingTimeInterval(60)))
+            // Another version of the same blob is separate work.
+            let next = CheckpointKey(account: "acct", container: "inbox", blobName: "big.bin", eTag: "0xDEF")
+            guard case .acquired = try b.claim(next, ttl: .seconds(60)) else {
+                Issue.record("another version should be claimable")
+                return
+            }
+
+            let text = try String(contentsOfFile: "\(folder)/claims/\(Self.key.digest).claim", encoding: .utf8)
+            for field in ["\"owner\" : \"replica-a\"", "\"expiresAt\" : ", "\"pid\" : ", "\"host\" : ", "\"blobName\" : \"big.bin\""] {
+                #expect(text.contains(field))
+            }
+
+            #expect(try a.release(claim))
+            guard case .acquired = try b.claim(Self.key, ttl: .seconds(60)) else {
+                Issue.record("a released claim should be free")
+                return
+            }
+        }
+    }
+
+    @Test func staleClaimIsTakenOverAndTheOldOwnerLearnsIt() throws {
+        try withTemporaryFolder { folder in
+            let clock = ManualClock()
+            let a = try CheckpointStore(directory: folder, replicaID: "replica-a", clock: clock.function)
+            let b = try CheckpointStore(directory: folder, replicaID: "replica-b", clock: clock.function)
+            guard case .acquired(let old) = try a.claim(Self.key, ttl: .seconds(30)) else {
+                Issue.record("the first claim should succeed")
+                return
+            }
+            clock.advance(by: 29)
+            if case .acquired = try b.claim(Self.key, ttl: .seconds(30)) { Issue.record("not expired yet") }
+            clock.advance(by: 2)
+            guard case .acquired(let new) = try b.claim(Self.key, ttl: .seconds(30)) else {
+                Issue.record("an expired claim should be taken over")
+                return
+            }
+            #expect(new.owner == "replica-b")
+            #expect(try !a.isHeld(old))
+            #expect(try !a.renew(old, ttl: .seconds(30)))
+            #expect(try !a.release(old))
+            #expect(try b.isHeld(new))
+            // The stale claim was kept as a tombstone for diagnosis.
+            #expect(filesUnder(folder + "/claims").filter { $0.hasSuffix(".stale") }.count == 1)
+        }
+    }
+
+    @Test func renewExtendsOnlyOurOwnClaim() throws {
+        try withTemporaryFolder { folder in
+            let clock = ManualClock()
+            let a = try CheckpointStore(directory: folder, replicaID: "replica-a", clock: clock.function)
+            let b = try CheckpointStore(directory: folder, replicaID: "replica-b", clock: clock.function)
+            guard case .acquired(let claim) = try a.claim(Self.key, ttl: .seconds(30)) else {
+                Issue.record("the first claim should succeed")
+                return
+            }
+            clock.advance(by: 20)
+            #expect(try a.renew(claim, ttl: .seconds(30)))
+            clock.advance(by: 20)  // 40 s after the start: alive thanks to the renewal
+            #expect(try b.claim(Self.key, ttl: .seconds(30)) == .heldByOther(owner: "replica-a", expiresAt: clock.now.addingTimeInterval(10)))
+            // Expired but not taken over: still ours, and renewing keeps it.
+            clock.advance(by: 15)
+            #expect(try a.isHeld(claim))
+            #expect(try a.renew(claim, ttl: .seconds(30)))
+            if case .acquired = try b.claim(Self.key, ttl: .seconds(30)) { Issue.record("renewed claim was taken") }
+            // Another store with the same replica id but a different claim token cannot release it.
+            let forged = try CheckpointStore(directory: folder, replicaID: "replica-a", clock: clock.function)
+            clock.advance(by: 31)
+            guard case .acquired(let other) = try forged.claim(Self.key, ttl: .seconds(30)) else {
+                Issue.record("expired claim should be taken over")
+                return
+            }
+            #expect(try !a.release(claim))
+            #expect(try forged.isHeld(other))
+            #expect(try forged.release(other))
+            #expect(try !forged.release(other))
+            #expect(filesUnder(folder + "/claims").allSatisfy { !$0.hasSuffix(".claim") && !$0.hasSuffix(".lock") })
+        }
+    }
+
+    @Test func exactlyOneOfManyConcurrentContendersWins() throws {
+        try withTemporaryFolder { folder in
+            let contenders = 8
+            let stores = try (0..<contenders).map { try CheckpointStore(directory: folder, replicaID: "replica-\($0)") }
+            for round in 0..<25 {
+                let key = CheckpointKey(account: "acct", container: "inbox", blobName: "file-\(round)", eTag: "0x1")
+                let outcomes = onThreads(contenders) { index in Result { try stores[index].claim(key, ttl: .seconds(60)) } }
+                let winners = outcomes.compactMap { outcome -> Claim? in
+                    if case .success(.acquired(let claim)) = outcome { return claim }
+                    return nil
+                }
+                #expect(winners.count == 1, "round \(round): \(outcomes)")
+                let losers = outcomes.compactMap { outcome -> String? in
+                    if case .success(.heldByOther(let owner, _)) = outcome { return owner }
+                    return nil
+                }
+                #expect(losers.count == contenders - 1)
+                #expect(losers.allSatisfy { $0 == winners.first?.owner || $0 == "unknown" })
+            }
+        }
+    }
+
+    @Test func exactlyOneOfManyConcurrentContendersTakesOverAStaleClaim() throws {
+        try withTemporaryFolder { folder in
+            let clock = ManualClock()
+            let contenders = 8
+            let stores = try (0..<contenders).map {
+                try CheckpointStore(directory: folder, replicaID: "replica-\($0)", clock: clock.function)
+            }
+            let crashed = try CheckpointStore(directory: folder, replicaID: "crashed", clock: clock.function)
+            for round in 0..<15 {
+                let key = CheckpointKey(account: "acct", container: "inbox", blobName: "file-\(round)", eTag: "0x1")
+                guard case .acquired(let abandoned) = try crashed.claim(key, ttl: .seconds(10)) else {
+                    Issue.record("setup claim failed")
+                    return
+                }
+                clock.advance(by: 11)
+                let outcomes = onThreads(contenders) { index in Result { try stores[index].claim(key, ttl: .seconds(60)) } }
+                let winners = outcomes.compactMap { outcome -> Claim? in
+                    if case .success(.acquired(let claim)) = outcome { return claim }
+                    return nil
+                }
+                #expect(winners.count == 1, "round \(round): \(outcomes)")
+                #expect(outcomes.allSatisfy { (try? $0.get()) != nil }, "round \(round): \(outcomes)")
+                if let winner = winners.first {
+                    #expect(try stores.allSatisfy { try $0.isHeld(winner) })
+                }
+                #expect(try !crashed.renew(abandoned, ttl: .seconds(10)))
+            }
+            #expect(filesUnder(folder + "/claims").allSatisfy { !$0.hasSuffix(".lock") })
+        }
+    }
+
+    @Test func emptyClaimFileCountsAsHeldUntilItsGraceEnds() throws {
+        try withTemporaryFolder { folder in
+            let store = try CheckpointStore(directory: folder, replicaID: "replica-a")
+            let path = "\(folder)/claims/\(Self.key.digest).claim"
+            // A replica crashed between creating its claim and writing it.
+            #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+            guard case .heldByOther(let owner, _) = try store.claim(Self.key, ttl: .seconds(60)) else {
+                Issue.record("a claim being written must not be taken")
+                return
+            }
+            #expect(owner == "unknown")
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-120)], ofItemAtPath: path)
+            guard case .acquired = try store.claim(Self.key, ttl: .seconds(60)) else {
+                Issue.record("an old empty claim should be taken over")
+                return
+            }
+        }
+    }
+
+    @Test func lockLeftByACrashIsBroken() throws {
+        try withTemporaryFolder { folder in
+            let store = try CheckpointStore(directory: folder, replicaID: "replica-a")
+            guard case .acquired(let claim) = try store.claim(Self.key, ttl: .seconds(60)) else {
+                Issue.record("the first claim should succeed")
+                return
+            }
+            let lock = "\(folder)/claims/\(Self.key.digest).lock"
+            #expect(FileManager.default.createFile(atPath: lock, contents: Data("{}".utf8)))
+            // A fresh lock is waited for, then reported as busy.
+            let started = ContinuousClock.now
+            #expect {
+                try store.renew(claim, ttl: .seconds(60))
+            } throws: { error in
+                (error as? CheckpointError)?.isBusy == true
+            }
+            #expect(ContinuousClock.now - started >= .seconds(1))
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-120)], ofItemAtPath: lock)
+            #expect(try store.renew(claim, ttl: .seconds(60)))
+            #expect(!FileManager.default.fileExists(atPath: lock))
+        }
+    }
+}
