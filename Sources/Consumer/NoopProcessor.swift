@@ -1,0 +1,12 @@
+/// Acknowledges every event without transferring anything: for draining a queue and for
+/// measuring the consumer's own overhead.
+public struct NoopProcessor: Processor {
+    public var name: String { "noop" }
+
+    /// Creates the processor.
+    public init() {}
+
+    public func process(_ job: ProcessingJob, context: ProcessingContext) async throws -> ProcessingResult {
+        ProcessingResult()
+    }
+}
