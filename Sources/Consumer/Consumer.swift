@@ -46,19 +46,12 @@ public final class Consumer: Service {
             container: configuration.inputContainer,
             prefix: configuration.inputPrefix,
             excludedPrefixes: [(configuration.outputContainer, configuration.outputPrefix)],
-            blobEndpointHost: Self.host(of: pipeline.account.blobEndpoint)
+            blobEndpointHost: pipeline.account.blobEndpointHost
         )
         self.handler = MessageHandler(
             configuration: configuration, accountName: pipeline.account.name, filter: filter, queue: self.queue,
             poisonQueue: self.poisonQueue, store: store, processor: processor, statistics: statistics, logger: logger
         )
-    }
-
-    /// `host[:port]` of an endpoint URL: events naming another host are refused as poison.
-    static func host(of endpoint: String) -> String? {
-        guard let scheme = endpoint.firstRange(of: "://") else { return nil }
-        let rest = endpoint[scheme.upperBound...]
-        return String(rest.prefix { $0 != "/" })
     }
 
     public func run() async throws {

@@ -76,16 +76,15 @@ struct MessageHandler: Sendable {
                 await self.release(lease, after: wait, logger: logger)
                 return
             }
-            record = existing ?? CheckpointRecord(key: key, eventID: item.eventID, messageID: message.messageID, replicaID: self.store.replicaID)
             // Re-read under the claim: the previous holder may have finished in between.
-            if let latest = try self.store.load(key), latest.step.isFinal {
+            let latest = try self.store.load(key)
+            if let latest, latest.step.isFinal {
                 _ = try? self.store.release(claim)
                 self.statistics.duplicates.add(1, ordering: .relaxed)
                 await self.acknowledge(lease, logger: logger)
                 return
-            } else if let latest = try self.store.load(key) {
-                record = latest
             }
+            record = latest ?? CheckpointRecord(key: key, eventID: item.eventID, messageID: message.messageID, replicaID: self.store.replicaID)
             record.attempts += 1
             record.eventID = item.eventID
             record.messageID = message.messageID

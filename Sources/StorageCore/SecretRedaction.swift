@@ -32,10 +32,15 @@ public enum SecretRedaction {
         var rest = Substring(text)
         while let range = rest.range(of: marker, options: .caseInsensitive) {
             output += rest[..<range.upperBound]
-            output += "REDACTED"
             rest = rest[range.upperBound...]
             // The secret ends at the next separator.
             let end = rest.firstIndex { $0 == "&" || $0 == ";" || $0 == " " || $0 == "\"" || $0 == "'" || $0 == "\n" || $0 == "," } ?? rest.endIndex
+            // After the scheme words ("Bearer ", "SharedKey ") a plain lower-case word is prose,
+            // as in Azure's "Bearer is not supported"; tokens and signatures never look like that.
+            if marker.hasSuffix(" "), rest[..<end].allSatisfy({ $0.isASCII && $0.isLowercase }) {
+                continue
+            }
+            output += "REDACTED"
             rest = rest[end...]
         }
         return output + rest

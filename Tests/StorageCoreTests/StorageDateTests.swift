@@ -55,4 +55,10 @@ import Testing
         #expect(!redacted.contains("eyJabc"))
         #expect(redacted.contains("AccountName=a"))
     }
+
+    @Test func leavesProseAfterSchemeWordsAlone() {
+        let message = "Authentication scheme Bearer is not supported in this version."
+        #expect(SecretRedaction.redactSecrets(in: message) == message)
+        #expect(SecretRedaction.redactSecrets(in: "Authorization: Bearer eyJ0eXAi.x-1") == "Authorization: Bearer REDACTED")
+    }
 }

@@ -49,9 +49,14 @@ public struct StorageAccount: Sendable {
         self = try ConnectionString.parse(connectionString)
     }
 
-    /// The blob endpoint's path (`/devstoreaccount1` for path-style URLs, "" otherwise).
-    var blobPathPrefix: String { Self.pathOf(self.blobEndpoint) }
+    /// `host[:port]` of the blob endpoint: an event whose URL names another host is not this
+    /// account's.
+    public var blobEndpointHost: String? {
+        guard let scheme = self.blobEndpoint.firstRange(of: "://") else { return nil }
+        return String(self.blobEndpoint[scheme.upperBound...].prefix { $0 != "/" })
+    }
 
+    /// The path of an endpoint URL (`/devstoreaccount1` for path-style URLs, "" otherwise).
     static func pathOf(_ endpoint: String) -> String {
         guard let scheme = endpoint.firstRange(of: "://") else { return "" }
         let rest = endpoint[scheme.upperBound...]
