@@ -10,9 +10,10 @@ extension BlobClient {
     /// and are checked against the stored Content-MD5 while later ranges still arrive; the file
     /// is renamed to `path` only when complete and verified. Space for the whole blob is reserved
     /// up front, so a full disk fails at once with ``StorageError/isDiskFull``. On any failure the
-    /// partial file is removed.
+    /// partial file is removed. With ``TransferOptions/requiredETag`` set, a blob replaced since
+    /// that eTag fails with HTTP 412 before any byte is fetched.
     public func download(to path: String, options: TransferOptions = TransferOptions()) async throws -> DownloadResult {
-        let properties = try await self.properties()
+        let properties = try await self.properties(requiredETag: options.requiredETag)
         let size = properties.contentLength
         let partial = path + ".partial"
         let descriptor: Int32
@@ -170,6 +171,37 @@ extension BlobClient {
     }
 
     // MARK: Helpers
+
+    /// The blob's properties, failing with 412 when `requiredETag` is set and the blob now has
+    /// another eTag (checked by the service through If-Match, and again here).
+    private func properties(requiredETag: String?) async throws -> BlobProperties {
+        guard let requiredETag else { return try await self.properties() }
+        let quoted = requiredETag.hasPrefix("\"") || requiredETag.hasPrefix("W/") ? requiredETag : "\"" + requiredETag + "\""
+        func replaced(found: String?, requestID: String?) -> StorageError {
+            StorageError.service(
+                operation: "GetBlob", status: 412, errorCode: "ConditionNotMet", requestID: requestID,
+                message: "the blob was replaced after the event was raised (expected eTag \(quoted)"
+                    + (found.map { ", found \($0)" } ?? "") + "); the newer version raises an event of its own"
+            )
+        }
+        let properties: BlobProperties
+        do {
+            properties = try await self.properties(ifMatch: quoted)
+        } catch let error as StorageError where error.isConditionNotMet {
+            throw replaced(found: nil, requestID: error.requestID)
+        }
+        guard Self.unquoted(properties.eTag) == Self.unquoted(quoted) else {
+            throw replaced(found: properties.eTag, requestID: nil)
+        }
+        return properties
+    }
+
+    private static func unquoted(_ eTag: String) -> Substring {
+        var text = Substring(eTag)
+        if text.hasPrefix("W/") { text = text.dropFirst(2) }
+        if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = text.dropFirst().dropLast() }
+        return text
+    }
 
     /// Fixed-length, base64 block ids unique to this file version and block size.
     static func blockIDs(count: Int, size: Int64, blockSize: Int64, modificationTime: Int64) -> [String] {

@@ -9,6 +9,11 @@ public struct TransferOptions: Sendable {
     public var singleShotThreshold: Int64 = 32 * 1024 * 1024
     /// Downloads: check the blob's stored Content-MD5, when it has one, against the bytes written.
     public var verifyMD5: Bool = true
+    /// Downloads: the version to fetch, as an eTag (the one a blob event named). When the blob now
+    /// has another eTag, the download fails with a ``StorageError`` whose
+    /// ``StorageError/isConditionNotMet`` is true, instead of fetching newer content. `nil`: whatever
+    /// version is current when the download starts.
+    public var requiredETag: String?
     /// Uploads: compute the file's MD5 and store it as the blob's Content-MD5 (the service checks
     /// it on single-shot uploads; downloaders can verify it).
     public var computeMD5: Bool = true

@@ -1,0 +1,67 @@
+public import Consumer
+import Checkpoints
+import Logging
+
+/// Runs a local program on each blob: downloads the event's blob version, runs the configured
+/// command on it, uploads every file the command wrote, its log, and finally `_manifest.json`.
+///
+/// Steps are checkpointed (`downloaded`, `processed`, `uploaded`); a later attempt skips a
+/// download whose file is still complete and a run whose outputs are still in place. Exit status
+/// 65 (bad input) dead-letters the event; any other failure of the app is retried. Outputs of
+/// blob `NAME` are named `OUTPUT_PREFIX/NAME/<path>`, so running an event again overwrites
+/// the same blobs.
+///
+/// The app runs in the job's staging folder with stdin from `/dev/null`, stdout and stderr
+/// appended to `app.log`, in a process group of its own: cancellation (a timeout, a lost lease,
+/// shutdown) sends the group SIGTERM and, after ``Configuration/killGracePeriod``, SIGKILL; and
+/// whatever the app leaves running in its group when it exits is killed before outputs are read.
+/// It learns about the job from `BLOBFLOW_INPUT`, `BLOBFLOW_OUTPUT_DIR`, `BLOBFLOW_BLOB_NAME`,
+/// `BLOBFLOW_CONTAINER`, `BLOBFLOW_BLOB_URL`, `BLOBFLOW_EVENT_ID`, `BLOBFLOW_CONTENT_TYPE` and
+/// `BLOBFLOW_ATTEMPT`, and never sees the daemon's credentials.
+public struct CommandProcessor: Processor {
+    public var name: String { "command" }
+
+    /// What to run and where outputs go.
+    public let configuration: Configuration
+    /// How blobs are downloaded and uploaded.
+    public let engine: any TransferEngine
+
+    /// Creates the processor.
+    public init(configuration: Configuration, engine: any TransferEngine) {
+        self.configuration = configuration
+        self.engine = engine
+    }
+
+    public func process(_ job: ProcessingJob, context: ProcessingContext) async throws -> ProcessingResult {
+        let layout = WorkLayout(root: job.workDirectory)
+        let resumeFrom = job.resumeFrom.flatMap(CheckpointStep.init(rawValue:))
+        let staging = StagingSteps(engine: self.engine, item: job.item, layout: layout, logger: context.logger)
+
+        let input = try await staging.stageInput(resumeFrom: resumeFrom)
+        if input.downloaded {
+            await context.reached(CheckpointStep.downloaded.rawValue, input.seconds)
+        }
+        try Task.checkCancellation()
+
+        let processSeconds: Double
+        let run = AppRunStep(layout: layout, killGracePeriod: self.configuration.killGracePeriod, logger: context.logger)
+        if !input.downloaded, run.finishedEarlier(resumeFrom: resumeFrom) {
+            context.logger.info("outputs kept from an earlier attempt; the app is not run again", metadata: ["step": "process", "seconds": "0.000"])
+            processSeconds = 0
+        } else {
+            let invocation = try self.invocation(for: job, input: input, layout: layout)
+            try run.prepare()
+            processSeconds = try await run.run(invocation, attempt: job.attempt)
+            await context.reached(CheckpointStep.processed.rawValue, processSeconds)
+        }
+        try Task.checkCancellation()
+
+        let published = try await staging.publish(
+            to: .init(container: self.configuration.outputContainer, prefix: self.configuration.outputPrefix, inputPrefix: self.configuration.inputPrefix),
+            requireOutputs: self.configuration.requireOutputs,
+            summary: .init(processor: self.name, attempt: job.attempt, exitCode: 0, downloadSeconds: input.seconds, processSeconds: processSeconds)
+        )
+        await context.reached(CheckpointStep.uploaded.rawValue, published.seconds)
+        return ProcessingResult(outputs: published.outputs)
+    }
+}
