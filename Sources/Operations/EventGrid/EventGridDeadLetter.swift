@@ -1,0 +1,48 @@
+import Foundation
+
+/// One event from an Event Grid dead-letter blob, ready to be enqueued as Event Grid would have
+/// delivered it.
+struct EventGridDeadLetter: Sendable {
+    /// The event's `id`, when it has one.
+    let eventID: String?
+    /// Event Grid's `deadLetterReason`, when given.
+    let deadLetterReason: String?
+    /// The queue message: base64 of a JSON array holding just this event (Event Grid's extra
+    /// dead-letter members included; the decoder ignores them).
+    let messageText: String
+
+    /// Reads a dead-letter blob: a JSON array of event objects (a single object is accepted too).
+    static func parse(_ bytes: [UInt8]) throws -> [EventGridDeadLetter] {
+        let document = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        let elements: [Any]
+        if let array = document as? [Any] {
+            elements = array
+        } else if document is [String: Any] {
+            elements = [document]
+        } else {
+            throw EventGridDeadLetterFormatError(message: "the blob is not a JSON array of events")
+        }
+        return try elements.enumerated().map { index, element in
+            guard let event = element as? [String: Any] else {
+                throw EventGridDeadLetterFormatError(message: "element \(index) of the blob is not an event object")
+            }
+            let json = try JSONSerialization.data(withJSONObject: [event], options: [.sortedKeys, .withoutEscapingSlashes])
+            return EventGridDeadLetter(
+                eventID: event["id"] as? String, deadLetterReason: event["deadLetterReason"] as? String,
+                messageText: json.base64EncodedString()
+            )
+        }
+    }
+
+    /// The distinct reasons, in order of first appearance.
+    static func reasons(_ events: [EventGridDeadLetter]) -> [String] {
+        var seen: Set<String> = []
+        return events.compactMap(\.deadLetterReason).filter { seen.insert($0).inserted }
+    }
+}
+
+/// A dead-letter blob that is not what Event Grid writes.
+struct EventGridDeadLetterFormatError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { self.message }
+}

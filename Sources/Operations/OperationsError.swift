@@ -1,0 +1,26 @@
+/// An operator command that cannot run at all, as opposed to one message that failed (which a
+/// report row records).
+public struct OperationsError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Code: Hashable, Sendable {
+        case queueNotFound
+    }
+
+    private let code: Code
+    /// What went wrong, in words.
+    public let message: String
+
+    private init(_ code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The queue that replayed messages would go to does not exist.
+    static func queueNotFound(_ name: String) -> Self {
+        .init(.queueNotFound, message: "the work queue '\(name)' does not exist; start the consumer once (it creates it) or check the queue name")
+    }
+
+    /// Whether a queue the command needs does not exist.
+    public var isQueueNotFound: Bool { self.code == .queueNotFound }
+
+    public var description: String { self.message }
+}
