@@ -125,6 +125,44 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// The processors: download the blob, run the user's app on it, upload what it wrote.
+        .target(
+            name: "Processors",
+            dependencies: [
+                "BlobEvents",
+                "Checkpoints",
+                "Consumer",
+                "StorageClient",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// Operator tools: replaying dead letters and reporting status.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "BlobEvents",
+                "Checkpoints",
+                "StorageClient",
+                "StorageCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// Configuration from the environment, a .env file and flags, validated in one place;
+        /// and the log formats (JSON lines, text).
+        .target(
+            name: "Settings",
+            dependencies: [
+                "Consumer",
+                "StorageClient",
+                "StorageHTTP",
+                "StorageCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         /// Starts the development server in-process on port 0 for tests and benchmarks.
         .target(
             name: "DevStorageTesting",
@@ -142,6 +180,14 @@ let package = Package(
             name: "blobflow",
             dependencies: [
                 "DevStorage",
+                "Consumer",
+                "Checkpoints",
+                "BlobEvents",
+                "Operations",
+                "Processors",
+                "Settings",
+                "StorageClient",
+                "StorageHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -189,6 +235,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProcessorsTests",
+            dependencies: [
+                "Processors", "Consumer", "Checkpoints", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "Operations", "Checkpoints", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SettingsTests",
+            dependencies: ["Settings", "Consumer", "StorageClient", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

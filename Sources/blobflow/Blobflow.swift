@@ -1,4 +1,5 @@
 import ArgumentParser
+import Settings
 
 /// The `blobflow` command.
 @main
@@ -6,7 +7,23 @@ struct Blobflow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "blobflow",
         abstract: "Process files dropped into Azure Blob Storage, driven by Event Grid events on a Storage Queue.",
+        discussion: "With --replay-dead-letters (and no subcommand) it moves dead letters back to the work queue, prints what moved, and exits.",
         version: "0.1.0",
-        subcommands: [DevstoreCommand.self]
+        subcommands: [RunCommand.self, StatusCommand.self, DevstoreCommand.self]
     )
+
+    @OptionGroup(title: "Configuration")
+    var options: ConfigurationOptions
+
+    @OptionGroup(title: "Replay")
+    var replay: ReplayOptions
+
+    func run() async throws {
+        guard self.replay.replayDeadLetters else {
+            throw CleanExit.helpRequest(self)
+        }
+        let runtime = try Runtime.start(self.options, defaultLogFormat: .text)
+        let store = try runtime.openStore()
+        try await ReplayCommandSupport.replay(self.replay, runtime: runtime, store: store)
+    }
 }
