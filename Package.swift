@@ -163,6 +163,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// The local loop of `blobflow dev`: a drop folder uploaded into the input container, the
+        /// output container mirrored into a folder, and the sample app.
+        .target(
+            name: "DevLoop",
+            dependencies: [
+                "StorageClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         /// Starts the development server in-process on port 0 for tests and benchmarks.
         .target(
             name: "DevStorageTesting",
@@ -180,6 +191,7 @@ let package = Package(
             name: "blobflow",
             dependencies: [
                 "DevStorage",
+                "DevLoop",
                 "Consumer",
                 "Checkpoints",
                 "BlobEvents",
@@ -250,6 +262,15 @@ let package = Package(
             dependencies: [
                 "Operations", "Checkpoints", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DevLoopTests",
+            dependencies: [
+                "DevLoop", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

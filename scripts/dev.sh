@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# The local loop on one machine: installs what blobflow needs, builds it, and starts the
-# development storage server (Azure Blob + Queue REST with Event Grid emulation) on
-# Azurite's ports. Extra arguments go to `blobflow devstore`.
+# The whole loop on one machine: installs what blobflow needs, builds it, and runs
+# `blobflow dev`: the development storage server (Azure Blob + Queue REST with Event Grid
+# emulation) on Azurite's ports, the consumer with the sample app, a ./drop folder uploaded
+# into the input container and the output container mirrored into ./outputs.
+# Extra arguments go to `blobflow dev` (see `blobflow dev --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BLOBFLOW_SKIP_PYTHON=1 bash scripts/setup.sh
-swift build --product blobflow 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
-exec .build/debug/blobflow devstore "$@"
+BLOBFLOW_SKIP_PYTHON=1 BLOBFLOW_SKIP_CONTAINERS=1 bash scripts/setup.sh
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! swift build --product blobflow >"$log" 2>&1; then
+  grep -vE '^\[[0-9]+/[0-9]+\]' "$log" >&2
+  echo "dev: the build failed" >&2
+  exit 1
+fi
+rm -f "$log"
+trap - EXIT
+exec .build/debug/blobflow dev "$@"

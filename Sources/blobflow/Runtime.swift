@@ -20,14 +20,26 @@ struct Runtime {
 
     /// Reads and validates configuration, sets up logging, opens the HTTP transport.
     static func start(_ options: ConfigurationOptions, extra: [String: String] = [:], defaultLogFormat: LogFormat? = nil) throws -> Runtime {
+        let values: SettingsValues
+        do {
+            values = try options.values(extra: extra)
+        } catch let error as SettingsError {
+            FileHandle.standardError.write(Data("blobflow: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        return try Self.start(values, defaultLogFormat: defaultLogFormat)
+    }
+
+    /// Validates `values`, sets up logging (text lines hide `hiddenMetadata`), opens the transport.
+    static func start(_ values: SettingsValues, defaultLogFormat: LogFormat? = nil, hiddenMetadata: Set<String> = []) throws -> Runtime {
         let settings: BlobflowSettings
         do {
-            var values = try options.values(extra: extra)
+            var values = values
             if let defaultLogFormat, values[.logFormat] == nil {
                 values.flags[SettingKey.logFormat.name] = defaultLogFormat.rawValue
             }
             settings = try BlobflowSettings.load(values)
-        } catch let error as SettingsError {
+        } catch {
             FileHandle.standardError.write(Data("blobflow: \(error)\n".utf8))
             throw ExitCode(2)
         }
@@ -35,7 +47,7 @@ struct Runtime {
         let level = settings.logLevel
         Self.bootstrapped.withLock { done in
             guard !done else { return }
-            LoggingSystem.bootstrap(format.makeHandler(level: level))
+            LoggingSystem.bootstrap(format.makeHandler(level: level, hiddenMetadata: hiddenMetadata))
             done = true
         }
         var logger = Logger(label: "blobflow")

@@ -7,13 +7,14 @@ public enum LogFormat: String, Sendable, CaseIterable {
     /// `time level message key=value ...`: for people at a terminal.
     case text
 
-    /// A log handler factory writing this format to standard error at `level`.
-    public func makeHandler(level: Logger.Level) -> @Sendable (String) -> any LogHandler {
+    /// A log handler factory writing this format to standard error at `level`; text lines leave
+    /// out the metadata keys in `hiddenMetadata` (JSON lines keep everything).
+    public func makeHandler(level: Logger.Level, hiddenMetadata: Set<String> = []) -> @Sendable (String) -> any LogHandler {
         switch self {
         case .json:
             return { label in JSONLogHandler(label: label, level: level, output: .standardError) }
         case .text:
-            return { label in TextLogHandler(label: label, level: level, output: .standardError) }
+            return { label in TextLogHandler(label: label, level: level, output: .standardError, hiddenMetadata: hiddenMetadata) }
         }
     }
 }

@@ -8,12 +8,14 @@ public struct TextLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     let output: LogOutput
+    let hiddenMetadata: Set<String>
 
-    /// A handler writing to `output`.
-    public init(label: String, level: Logger.Level = .info, output: LogOutput = .standardError) {
+    /// A handler writing to `output`, leaving out the metadata keys in `hiddenMetadata`.
+    public init(label: String, level: Logger.Level = .info, output: LogOutput = .standardError, hiddenMetadata: Set<String> = []) {
         self.label = label
         self.logLevel = level
         self.output = output
+        self.hiddenMetadata = hiddenMetadata
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -25,8 +27,10 @@ public struct TextLogHandler: LogHandler {
         var fields = self.metadata
         if let extra = event.metadata { fields.merge(extra) { _, new in new } }
         let time = JSONLogHandler.timestamp().dropFirst(11).dropLast()
-        var line = "\(time) \(event.level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) \(event.message)"
-        for key in fields.keys.sorted() {
+        // Continuation lines (an app's log tail) are indented under the message.
+        let message = "\(event.message)".replacingOccurrences(of: "\n", with: "\n    ")
+        var line = "\(time) \(event.level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) \(message)"
+        for key in fields.keys.sorted() where !self.hiddenMetadata.contains(key) {
             let value = "\(fields[key]!)"
             line += " \(key)=" + (value.contains(" ") ? "\"\(value)\"" : value)
         }
