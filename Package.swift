@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: C libraries
@@ -121,6 +123,7 @@ let package = Package(
                 "Checkpoints",
                 "StorageClient",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -174,6 +177,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// The operations endpoints: /healthz, /readyz and /metrics (Prometheus text) over HTTP.
+        .target(
+            name: "Observability",
+            dependencies: [
+                "Consumer",
+                "StorageClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         /// Starts the development server in-process on port 0 for tests and benchmarks.
         .target(
             name: "DevStorageTesting",
@@ -192,6 +209,7 @@ let package = Package(
             dependencies: [
                 "DevStorage",
                 "DevLoop",
+                "Observability",
                 "Consumer",
                 "Checkpoints",
                 "BlobEvents",
@@ -270,6 +288,17 @@ let package = Package(
             dependencies: [
                 "DevLoop", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: [
+                "Observability", "Consumer", "Checkpoints", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

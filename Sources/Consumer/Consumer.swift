@@ -57,6 +57,8 @@ public final class Consumer: Service {
     public func run() async throws {
         try await self.queue.createIfNotExists()
         try await self.poisonQueue.createIfNotExists()
+        self.statistics.markReady(true)
+        defer { self.statistics.markReady(false) }
         self.logger.info("consuming", metadata: [
             "queue": "\(self.configuration.queueName)", "concurrency": "\(self.configuration.concurrency)",
             "batch_size": "\(self.configuration.batchSize)", "visibility_timeout": "\(self.configuration.visibilityTimeout)",
@@ -64,6 +66,7 @@ public final class Consumer: Service {
         try await withGracefulShutdownHandler {
             try await self.consume()
         } onGracefulShutdown: {
+            self.statistics.markReady(false)
             self.stop()
         }
         self.logger.info("stopped", metadata: self.statistics.snapshot.mapValues { "\($0)" })
@@ -120,17 +123,17 @@ public final class Consumer: Service {
                 }
                 let messages: [ReceivedQueueMessage]
                 do {
-                    statistics.polls.add(1, ordering: .relaxed)
                     messages = try await self.queue.receiveMessages(
                         maxMessages: min(32, self.configuration.batchSize, free), visibilityTimeout: self.configuration.visibilityTimeout
                     )
                 } catch {
+                    statistics.recordPoll(result: "error")
                     self.logger.error("polling the queue failed; will try again", metadata: ["error": "\(error)"])
                     await self.pause(backoff.miss())
                     continue
                 }
                 if messages.isEmpty {
-                    statistics.emptyPolls.add(1, ordering: .relaxed)
+                    statistics.recordPoll(result: "empty")
                     if let idle = self.configuration.exitWhenIdle, statistics.inFlight.load(ordering: .relaxed) == 0,
                         ContinuousClock.now - idleSince >= idle
                     {
@@ -140,13 +143,14 @@ public final class Consumer: Service {
                     await self.pause(backoff.miss())
                     continue
                 }
+                statistics.recordPoll(result: "messages")
                 idleSince = ContinuousClock.now
                 _ = backoff.hit()
                 for message in messages {
-                    statistics.inFlight.add(1, ordering: .sequentiallyConsistent)
+                    statistics.began()
                     group.addTask {
                         await handler.handle(message)
-                        statistics.inFlight.subtract(1, ordering: .sequentiallyConsistent)
+                        statistics.ended()
                         self.wake()
                     }
                 }

@@ -23,7 +23,7 @@ struct MessageHandler: Sendable {
     let logger: Logger
 
     func handle(_ message: ReceivedQueueMessage) async {
-        self.statistics.received.add(1, ordering: .relaxed)
+        self.statistics.recordReceived()
         let lease = MessageLease(messageID: message.messageID, popReceipt: message.popReceipt)
         var logger = self.logger
         logger[metadataKey: "message_id"] = "\(message.messageID)"
@@ -34,7 +34,7 @@ struct MessageHandler: Sendable {
             logger.info("skipped event: \(reason.message)", metadata: [
                 "reason": "\(reason.code)", "event_id": "\(eventID ?? "-")", "blob": "\(blob ?? "-")",
             ])
-            self.statistics.skipped.add(1, ordering: .relaxed)
+            self.statistics.recordSkipped(reason: reason.code)
             await self.acknowledge(lease, logger: logger)
         case .poison(let reason):
             logger.error("undecodable queue message sent to the poison queue: \(reason.message)", metadata: ["reason": "\(reason.code)"])
@@ -61,7 +61,7 @@ struct MessageHandler: Sendable {
             }
             if let existing, existing.step.isFinal {
                 logger.info("duplicate event for a blob version already \(existing.step); acknowledged without work")
-                self.statistics.duplicates.add(1, ordering: .relaxed)
+                self.statistics.recordDuplicate()
                 await self.acknowledge(lease, logger: logger)
                 return
             }
@@ -80,7 +80,7 @@ struct MessageHandler: Sendable {
             let latest = try self.store.load(key)
             if let latest, latest.step.isFinal {
                 _ = try? self.store.release(claim)
-                self.statistics.duplicates.add(1, ordering: .relaxed)
+                self.statistics.recordDuplicate()
                 await self.acknowledge(lease, logger: logger)
                 return
             }
@@ -93,7 +93,7 @@ struct MessageHandler: Sendable {
             try self.store.save(record)
         } catch {
             logger.error("cannot use the checkpoint folder; the event will be retried", metadata: ["error": "\(error)"])
-            self.statistics.failed.add(1, ordering: .relaxed)
+            self.statistics.recordFailure(reason: "checkpoint-folder")
             await self.release(lease, after: Int(self.configuration.retryDelay(afterDelivery: message.dequeueCount).components.seconds), logger: logger)
             return
         }
@@ -121,7 +121,7 @@ struct MessageHandler: Sendable {
                 await self.release(lease, after: Int(self.configuration.retryDelay.components.seconds), logger: logger)
                 return
             }
-            self.statistics.completed.add(1, ordering: .relaxed)
+            self.statistics.recordCompleted(seconds: seconds)
             logger.info("completed", metadata: ["seconds": "\(seconds)", "outputs": "\(result.outputs.count)"])
             await self.acknowledge(lease, logger: logger)
             _ = try? self.store.release(claim)
@@ -132,7 +132,7 @@ struct MessageHandler: Sendable {
             record.lastError = failure.description
             record.updatedAt = Date()
             try? self.store.save(record)
-            self.statistics.failed.add(1, ordering: .relaxed)
+            self.statistics.recordFailure(reason: failure.reason)
             if failure.reason == "lease-lost" {
                 logger.warning("work abandoned: \(failure.message)")
                 _ = try? self.store.release(claim)
@@ -176,7 +176,9 @@ struct MessageHandler: Sendable {
         )
         let store = self.store
         let key = record.key
+        let statistics = self.statistics
         let context = ProcessingContext(logger: logger) { step, seconds in
+            statistics.recordStep(step, seconds: seconds)
             guard let reached = CheckpointStep(rawValue: step), var current = try? store.load(key) else { return }
             if reached > current.step { current.step = reached }
             current.timings[step] = seconds
@@ -184,7 +186,6 @@ struct MessageHandler: Sendable {
             try? store.save(current)
         }
         let keeper = LeaseKeeper(queue: self.queue, visibilityTimeout: self.configuration.visibilityTimeout, logger: logger)
-        let statistics = self.statistics
         let claimTTL = Duration.seconds(self.configuration.visibilityTimeout)
         let processor = self.processor
         let timeout = self.configuration.processTimeout
@@ -209,7 +210,7 @@ struct MessageHandler: Sendable {
             group.addTask {
                 do {
                     try await keeper.keep(lease) {
-                        statistics.leaseRenewals.add(1, ordering: .relaxed)
+                        statistics.recordLeaseRenewal()
                         // Only `false` means the claim is gone; an error (a busy lock, a share
                         // that did not answer) leaves it as it was until the next renewal.
                         if (try? store.renew(claim, ttl: claimTTL)) == false {
@@ -276,7 +277,7 @@ struct MessageHandler: Sendable {
         await Task.detached {
             do {
                 _ = try await queue.updateMessage(id: lease.messageID, popReceipt: lease.popReceipt, visibilityTimeout: max(0, seconds))
-                statistics.released.add(1, ordering: .relaxed)
+                statistics.recordReleased()
             } catch {
                 logger.warning("could not release a message; it reappears when its visibility timeout ends", metadata: ["error": "\(error)"])
             }
@@ -313,7 +314,7 @@ struct MessageHandler: Sendable {
         } catch {
             logger.error("could not write the dead-letter record (the poison queue has the message)", metadata: ["error": "\(error)"])
         }
-        self.statistics.deadLettered.add(1, ordering: .relaxed)
+        self.statistics.recordDeadLettered(reason: reason.rawValue)
         logger.error("dead-lettered: \(detail)", metadata: ["reason": "\(reason)", "attempts": "\(attempts)"])
         await self.acknowledge(lease, logger: logger)
     }

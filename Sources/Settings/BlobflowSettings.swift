@@ -25,6 +25,10 @@ public struct BlobflowSettings: Sendable {
     public var logFormat: LogFormat
     /// The lowest level logged.
     public var logLevel: Logger.Level
+    /// The port of the operations endpoints (/healthz, /readyz, /metrics); nil: off.
+    public var httpPort: Int?
+    /// The address the operations endpoints listen on.
+    public var httpHost: String
     /// The environment children and credentials see (file, then process, then flags).
     public var environment: [String: String]
     /// Things that work but deserve a look (an unknown BLOBFLOW_ variable, ...).
@@ -139,6 +143,12 @@ public struct BlobflowSettings: Sendable {
             }
         }
 
+        var httpPort: Int?
+        if values[.httpPort] != nil {
+            httpPort = integer(.httpPort, default: 0, range: 0...65535)
+        }
+        let httpHost = values[.httpHost] ?? "0.0.0.0"
+
         for unknown in values.unknownBlobflowVariables {
             let suggestion = Self.closestKnownName(to: unknown).map { " (did you mean \($0)?)" } ?? ""
             warnings.append("\(unknown) is set but blobflow does not read it\(suggestion)")
@@ -147,7 +157,7 @@ public struct BlobflowSettings: Sendable {
         guard problems.isEmpty, let storage else { throw SettingsError(problems) }
         return BlobflowSettings(
             storage: storage, consumer: consumer, processor: processor, command: command, logFormat: logFormat,
-            logLevel: logLevel, environment: values.environment, warnings: warnings
+            logLevel: logLevel, httpPort: httpPort, httpHost: httpHost, environment: values.environment, warnings: warnings
         )
     }
 

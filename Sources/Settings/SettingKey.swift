@@ -11,7 +11,7 @@ public struct SettingKey: Sendable, Hashable, CustomStringConvertible {
         case folders = "Checkpoints and staging"
         case processing = "Processing"
         case polling = "Polling, leases and retries"
-        case logging = "Logging"
+        case logging = "Logging and operations endpoints"
     }
 
     /// The environment variable name.
@@ -154,6 +154,13 @@ extension SettingKey {
     public static let logLevel = SettingKey(
         "BLOBFLOW_LOG_LEVEL", default: "info", "trace, debug, info, notice, warning, error or critical.", group: .logging)
 
+    /// The operations endpoints' port.
+    public static let httpPort = SettingKey(
+        "BLOBFLOW_HTTP_PORT", "Port for /healthz, /readyz and /metrics (Prometheus); off when unset.", group: .logging)
+    /// The operations endpoints' address.
+    public static let httpHost = SettingKey(
+        "BLOBFLOW_HTTP_HOST", default: "0.0.0.0", "Address the operations endpoints listen on.", group: .logging)
+
     /// Every variable blobflow reads, in documentation order.
     public static let all: [SettingKey] = [
         .connectionString, .accountName, .accountKey, .sasToken, .blobEndpoint, .queueEndpoint,
@@ -161,7 +168,7 @@ extension SettingKey {
         .checkpointDirectory, .workDirectory, .checkpointRetention, .replicaID,
         .processor, .command, .concurrency, .processTimeout, .shutdownGrace, .exitWhenIdle,
         .batchSize, .visibilityTimeout, .maxDequeueCount, .minPollInterval, .maxPollInterval, .retryDelay, .maxRetryDelay,
-        .logFormat, .logLevel,
+        .logFormat, .logLevel, .httpPort, .httpHost,
     ]
 
     /// The key named `name`, if blobflow reads it.

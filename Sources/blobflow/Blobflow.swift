@@ -9,7 +9,7 @@ struct Blobflow: AsyncParsableCommand {
         abstract: "Process files dropped into Azure Blob Storage, driven by Event Grid events on a Storage Queue.",
         discussion: "With --replay-dead-letters (and no subcommand) it moves dead letters back to the work queue, prints what moved, and exits.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, StatusCommand.self, DevCommand.self, DevstoreCommand.self]
+        subcommands: [RunCommand.self, StatusCommand.self, DevCommand.self, DevstoreCommand.self, HealthcheckCommand.self]
     )
 
     @OptionGroup(title: "Configuration")

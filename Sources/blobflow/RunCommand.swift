@@ -72,6 +72,8 @@ struct RunCommand: AsyncParsableCommand {
 
         let settings = runtime.settings
         let logger = runtime.logger
+        // Metrics first: everything created after this records into the Prometheus registry.
+        let registry = settings.httpPort != nil ? OperationsSupport.bootstrapMetrics() : nil
         let processor = try ProcessorFactory.make(settings, pipeline: runtime.pipeline, logger: logger)
         logger.info("starting", metadata: [
             "account": "\(settings.storage.accountName)", "credential": "\(settings.storage.credentialKind)",
@@ -82,14 +84,18 @@ struct RunCommand: AsyncParsableCommand {
         if settings.processor != .noop {
             await Self.prepareOutputContainer(runtime)
         }
-        let consumer = Consumer(configuration: settings.consumer, pipeline: runtime.pipeline, store: store, processor: processor, logger: logger)
+        let statistics = ConsumerStatistics()
+        let consumer = Consumer(
+            configuration: settings.consumer, pipeline: runtime.pipeline, store: store, processor: processor, logger: logger, statistics: statistics
+        )
         let pruner = CheckpointPruner(store: store, retention: settings.consumer.checkpointRetention, logger: logger)
+        let operations = OperationsSupport.services(settings, statistics: statistics, registry: registry, pipeline: runtime.pipeline, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: pruner),
-                ],
+                ] + operations,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

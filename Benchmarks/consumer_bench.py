@@ -1,0 +1,167 @@
+"""Consumer benchmark (not a test: it prints figures).
+
+Starts the development server (release build) on free ports, fills a queue with BlobCreated
+events for distinct blob versions, then drains it twice:
+
+1. `blobflow run --processor noop` (release build): decode, claim, checkpoint, acknowledge each
+   event, with checkpoints in a local folder; it exits once the queue has been idle for 2 s
+   (subtracted from the time).
+2. A straightforward consumer written with the official Azure SDK for Python: receive 32,
+   delete each, in one loop (no decoding, no checkpoints: the least work a consumer can do).
+
+Then it runs blobflow against an empty queue for a minute at the default poll intervals and
+counts its requests.
+
+Usage: python Benchmarks/consumer_bench.py [--events 20000] [--concurrency 32] [--idle-seconds 60] [--skip-build]
+"""
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(__file__))
+from devstore_bench import ACCOUNT, KEY, start_server  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+PYTHON_CONSUMER = r"""
+import sys, time
+from azure.storage.queue import QueueClient
+conn, name, expected = sys.argv[1], sys.argv[2], int(sys.argv[3])
+queue = QueueClient.from_connection_string(conn, name)
+done, started = 0, time.monotonic()
+while done < expected:
+    got = 0
+    for message in queue.receive_messages(messages_per_page=32, max_messages=32, visibility_timeout=300):
+        queue.delete_message(message)
+        got += 1
+    done += got
+    if got == 0:
+        time.sleep(0.1)
+print(f"{done} {time.monotonic() - started:.3f}")
+"""
+
+
+def event(index, blob_endpoint):
+    name = f"bench/{index:06d}.txt"
+    body = [{
+        "topic": f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/bench/providers/Microsoft.Storage/storageAccounts/{ACCOUNT}",
+        "subject": f"/blobServices/default/containers/input/blobs/{name}",
+        "eventType": "Microsoft.Storage.BlobCreated",
+        "id": str(uuid.uuid4()),
+        "data": {
+            "api": "PutBlob", "clientRequestId": str(uuid.uuid4()), "requestId": str(uuid.uuid4()),
+            "eTag": f"0x8DC{index:013X}", "contentType": "text/plain", "contentLength": 100, "blobType": "BlockBlob",
+            "url": f"{blob_endpoint}/input/{name}", "sequencer": f"{index:032d}",
+            "storageDiagnostics": {"batchId": str(uuid.uuid4())},
+        },
+        "dataVersion": "", "metadataVersion": "1", "eventTime": "2026-11-21T10:00:00.0000000Z",
+    }]
+    return base64.b64encode(json.dumps(body).encode()).decode()
+
+
+def fill(conn, queue_name, count, blob_endpoint):
+    from azure.storage.queue import QueueClient
+    client = QueueClient.from_connection_string(conn, queue_name)
+    try:
+        client.create_queue()
+    except Exception:
+        pass
+
+    def send(chunk):
+        local = QueueClient.from_connection_string(conn, queue_name)
+        for index in chunk:
+            local.send_message(event(index, blob_endpoint))
+
+    chunks = [range(start, min(count, start + 500)) for start in range(0, count, 500)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(send, chunks))
+
+
+def run_blobflow(blobflow, env, log_path):
+    """Runs blobflow; returns (seconds, peak RSS MiB, statistics from its 'stopped' line)."""
+    started = time.monotonic()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([blobflow, "run"], env=env, stdout=log, stderr=log)
+        _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.monotonic() - started
+    code = os.waitstatus_to_exitcode(status)
+    text = open(log_path).read()
+    if code != 0:
+        raise RuntimeError(f"blobflow run exited {code}: {text[-3000:]}")
+    stats = {}
+    for line in text.splitlines():
+        if '"message":"stopped"' in line:
+            stats = {k: int(v) for k, v in re.findall(r'"([a-z_]+)":(\d+)', line)}
+    return elapsed, usage.ru_maxrss / 1024, stats
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--idle-seconds", type=int, default=60)
+    parser.add_argument("--skip-build", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_build:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "blobflow"], cwd=ROOT, check=True)
+    blobflow = os.path.join(ROOT, ".build/release/blobflow")
+    work = tempfile.mkdtemp(prefix="blobflow-consumer-bench-")
+    server, blob_endpoint, queue_endpoint = start_server(blobflow, os.path.join(work, "store"))
+    try:
+        conn = (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
+                f"BlobEndpoint={blob_endpoint};QueueEndpoint={queue_endpoint};")
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "BLOBFLOW_"))}
+        base_env.update({
+            "AZURE_STORAGE_CONNECTION_STRING": conn, "BLOBFLOW_LOG_FORMAT": "json", "BLOBFLOW_LOG_LEVEL": "warning",
+            "BLOBFLOW_PROCESSOR": "noop", "BLOBFLOW_REPLICA_ID": "bench",
+        })
+
+        print(f"filling the queue with {args.events} events ...", flush=True)
+        fill(conn, "bench-blobflow", args.events, blob_endpoint)
+        env = dict(base_env, BLOBFLOW_QUEUE="bench-blobflow", BLOBFLOW_CHECKPOINT_DIR=os.path.join(work, "checkpoints"),
+                   BLOBFLOW_CONCURRENCY=str(args.concurrency), BLOBFLOW_BATCH_SIZE="32", BLOBFLOW_EXIT_WHEN_IDLE="2s",
+                   BLOBFLOW_MAX_POLL_INTERVAL="250ms", BLOBFLOW_LOG_LEVEL="notice")
+        seconds, rss, stats = run_blobflow(blobflow, env, os.path.join(work, "blobflow.log"))
+        # The "stopped" line is logged at info: rerun-free estimate of idle time is the 2 s idle wait.
+        busy = max(0.001, seconds - 2.0)
+        blobflow_rate = args.events / busy
+        records = len(os.listdir(os.path.join(work, "checkpoints", "records")))
+
+        print(f"filling the queue again for the Python SDK consumer ...", flush=True)
+        fill(conn, "bench-python", args.events, blob_endpoint)
+        python = os.path.join(ROOT, ".venv/bin/python")
+        out = subprocess.run([python, "-c", PYTHON_CONSUMER, conn, "bench-python", str(args.events)], check=True,
+                             capture_output=True, text=True).stdout.split()
+        python_rate = int(out[0]) / float(out[1])
+
+        print(f"idle for {args.idle_seconds} s at the default poll intervals ...", flush=True)
+        idle_env = dict(base_env, BLOBFLOW_QUEUE="bench-idle", BLOBFLOW_CHECKPOINT_DIR=os.path.join(work, "idle"),
+                        BLOBFLOW_EXIT_WHEN_IDLE=f"{args.idle_seconds}s", BLOBFLOW_LOG_LEVEL="info")
+        idle_seconds, _, idle_stats = run_blobflow(blobflow, idle_env, os.path.join(work, "idle.log"))
+        polls = idle_stats.get("polls", 0)
+
+        print(f"\nconsumer, {args.events} queued BlobCreated events, development server on 127.0.0.1, {os.cpu_count()} cores")
+        print(f"  blobflow run, noop processor, concurrency {args.concurrency}, batch 32:")
+        print(f"      {blobflow_rate:8.0f} events/s   ({busy:.1f} s; {records} checkpoint records; peak RSS {rss:.1f} MiB)")
+        print(f"  Python SDK consumer (receive 32, delete each, one loop):")
+        print(f"      {python_rate:8.0f} events/s")
+        print(f"  ratio: {blobflow_rate / python_rate:.1f}x")
+        print(f"  idle: {polls} receive requests in {idle_seconds:.0f} s = {polls * 60 / idle_seconds:.1f} per minute "
+              f"(max poll interval 30 s; plus 2 queue-create requests at start)")
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
