@@ -24,6 +24,9 @@ if grep -E "^$PWD/(Sources|Tests)/.*(warning|error):" "$log"; then
   exit 1
 fi
 
+# Podman's settings for the container runner's tests (runc, cgroupfs, modest ulimits).
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/scripts/podman/containers.conf}"
+
 echo "==> swift test"
 swift test --skip-build
 

@@ -35,22 +35,6 @@ extension CommandProcessor {
 
     /// The `BLOBFLOW_*` variables describing the job.
     func jobEnvironment(_ job: ProcessingJob, input: StagingSteps.StagedInput, layout: WorkLayout) -> [String: String] {
-        var environment = [
-            "BLOBFLOW_INPUT": input.path,
-            "BLOBFLOW_OUTPUT_DIR": layout.outputDirectory,
-            "BLOBFLOW_BLOB_NAME": job.item.blobName,
-            "BLOBFLOW_CONTAINER": job.item.container,
-            "BLOBFLOW_EVENT_ID": job.item.eventID,
-            "BLOBFLOW_CONTENT_TYPE": job.item.contentType,
-            "BLOBFLOW_ATTEMPT": String(job.attempt),
-        ]
-        if let endpoint = self.configuration.blobEndpoint {
-            var base = Substring(endpoint.prefix { $0 != "?" })
-            while base.hasSuffix("/") { base = base.dropLast() }
-            if !base.isEmpty {
-                environment["BLOBFLOW_BLOB_URL"] = base + "/" + URLText.encodePath(job.item.container) + "/" + URLText.encodePath(job.item.blobName)
-            }
-        }
-        return environment
+        AppEnvironment.job(job, inputPath: input.path, outputDirectory: layout.outputDirectory, blobEndpoint: self.configuration.blobEndpoint)
     }
 }

@@ -1,6 +1,4 @@
 public import Consumer
-import Checkpoints
-import Logging
 
 /// Runs a local program on each blob: downloads the event's blob version, runs the configured
 /// command on it, uploads every file the command wrote, its log, and finally `_manifest.json`.
@@ -33,35 +31,13 @@ public struct CommandProcessor: Processor {
     }
 
     public func process(_ job: ProcessingJob, context: ProcessingContext) async throws -> ProcessingResult {
-        let layout = WorkLayout(root: job.workDirectory)
-        let resumeFrom = job.resumeFrom.flatMap(CheckpointStep.init(rawValue:))
-        let staging = StagingSteps(engine: self.engine, item: job.item, layout: layout, logger: context.logger)
-
-        let input = try await staging.stageInput(resumeFrom: resumeFrom)
-        if input.downloaded {
-            await context.reached(CheckpointStep.downloaded.rawValue, input.seconds)
-        }
-        try Task.checkCancellation()
-
-        let processSeconds: Double
-        let run = AppRunStep(layout: layout, killGracePeriod: self.configuration.killGracePeriod, logger: context.logger)
-        if !input.downloaded, run.finishedEarlier(resumeFrom: resumeFrom) {
-            context.logger.info("outputs kept from an earlier attempt; the app is not run again", metadata: ["step": "process", "seconds": "0.000"])
-            processSeconds = 0
-        } else {
-            let invocation = try self.invocation(for: job, input: input, layout: layout)
-            try run.prepare()
-            processSeconds = try await run.run(invocation, attempt: job.attempt)
-            await context.reached(CheckpointStep.processed.rawValue, processSeconds)
-        }
-        try Task.checkCancellation()
-
-        let published = try await staging.publish(
-            to: .init(container: self.configuration.outputContainer, prefix: self.configuration.outputPrefix, inputPrefix: self.configuration.inputPrefix),
-            requireOutputs: self.configuration.requireOutputs,
-            summary: .init(processor: self.name, attempt: job.attempt, exitCode: 0, downloadSeconds: input.seconds, processSeconds: processSeconds)
+        let steps = AppJob(
+            processor: self.name, engine: self.engine,
+            destination: .init(container: self.configuration.outputContainer, prefix: self.configuration.outputPrefix, inputPrefix: self.configuration.inputPrefix),
+            requireOutputs: self.configuration.requireOutputs, killGracePeriod: self.configuration.killGracePeriod
         )
-        await context.reached(CheckpointStep.uploaded.rawValue, published.seconds)
-        return ProcessingResult(outputs: published.outputs)
+        return try await steps.process(job, context: context) { input, layout throws(ProcessingFailure) in
+            try self.invocation(for: job, input: input, layout: layout)
+        }
     }
 }

@@ -1,3 +1,6 @@
+import BlobEvents
+import Consumer
+
 /// The environment an app runs with: the daemon's own (unless turned off) without its secrets,
 /// plus the configured variables, plus the `BLOBFLOW_*` description of the job.
 enum AppEnvironment {
@@ -25,5 +28,28 @@ enum AppEnvironment {
         environment.merge(job) { _, new in new }
         if environment["PATH"] == nil { environment["PATH"] = Self.defaultSearchPath }
         return environment.filter { !$0.key.isEmpty && !$0.key.contains("=") && !$0.key.contains("\0") && !$0.value.contains("\0") }
+    }
+
+    /// The `BLOBFLOW_*` variables describing a job, with the input and output paths as the app
+    /// sees them. `BLOBFLOW_BLOB_URL` is built from `blobEndpoint` without anything after its `?`
+    /// (a SAS never reaches the app), and left out when there is no endpoint.
+    static func job(_ job: ProcessingJob, inputPath: String, outputDirectory: String, blobEndpoint: String?) -> [String: String] {
+        var environment = [
+            "BLOBFLOW_INPUT": inputPath,
+            "BLOBFLOW_OUTPUT_DIR": outputDirectory,
+            "BLOBFLOW_BLOB_NAME": job.item.blobName,
+            "BLOBFLOW_CONTAINER": job.item.container,
+            "BLOBFLOW_EVENT_ID": job.item.eventID,
+            "BLOBFLOW_CONTENT_TYPE": job.item.contentType,
+            "BLOBFLOW_ATTEMPT": String(job.attempt),
+        ]
+        if let blobEndpoint {
+            var base = Substring(blobEndpoint.prefix { $0 != "?" })
+            while base.hasSuffix("/") { base = base.dropLast() }
+            if !base.isEmpty {
+                environment["BLOBFLOW_BLOB_URL"] = base + "/" + URLText.encodePath(job.item.container) + "/" + URLText.encodePath(job.item.blobName)
+            }
+        }
+        return environment
     }
 }

@@ -29,29 +29,28 @@ struct AppRunStep: Sendable {
         }
     }
 
-    /// Runs `invocation` to its end; returns the seconds it took, or throws the failure its exit
-    /// status means (`CancellationError` when the task was cancelled and the app stopped).
-    func run(_ invocation: AppInvocation, attempt: Int) async throws -> Double {
+    /// Runs the app `launcher` starts to its end; returns the seconds it took, or throws the
+    /// failure its ending means (`CancellationError` when the task was cancelled and the app stopped).
+    func run(_ launcher: some AppLauncher, attempt: Int) async throws -> Double {
         let log = self.layout.logFile
-        Self.appendToLog(log, "[blobflow] attempt \(attempt) at \(Manifest.timestamp()): starting \(invocation.executable)")
+        Self.appendToLog(log, "[blobflow] attempt \(attempt) at \(Manifest.timestamp()): starting \(launcher.displayName)")
         let started = ContinuousClock.now
         let termination: AppTermination
         do {
-            termination = try await ChildProcess.run(invocation, killGracePeriod: self.killGracePeriod)
+            termination = try await ChildProcess.run(launcher.invocation, killGracePeriod: self.killGracePeriod, stop: launcher.stop)
         } catch is CancellationError {
             Self.appendToLog(log, "[blobflow] cancelled after \((ContinuousClock.now - started).fractionalSeconds.formattedSeconds) s; the app was stopped")
             self.logger.notice("the app was stopped: the work was cancelled", metadata: ["step": "process"])
             throw CancellationError()
         } catch let error as SpawnError {
-            throw ProcessingFailure(
-                error.isNotStartable ? .permanent : .retryable, reason: error.isNotStartable ? "app-not-startable" : "app-spawn-failed", message: "\(error)"
-            )
+            throw launcher.failure(for: error)
         } catch let error as LocalFileError {
             throw StagingSteps.localFailure(error, doing: "open the app log")
         }
         let seconds = (ContinuousClock.now - started).fractionalSeconds
         Self.appendToLog(log, "[blobflow] the app \(termination) after \(seconds.formattedSeconds) s")
-        if let failure = termination.failure(logTail: LogTail.read(log)) {
+        await launcher.finished(termination)
+        if let failure = launcher.failure(for: termination, logTail: LogTail.read(log)) {
             self.logger.warning("the app failed", metadata: ["step": "process", "seconds": "\(seconds.formattedSeconds)", "reason": "\(failure.reason)"])
             throw failure
         }

@@ -26,9 +26,27 @@ struct SpawnError: Error, Sendable, CustomStringConvertible {
 /// and the call throws `CancellationError` after the app has been reaped. When the app's own
 /// process ends, whatever it left running in its group is killed, so nothing keeps writing to
 /// the output folder while it is uploaded.
+///
+/// A program whose work outlives its process group (a container engine's client: the container
+/// runs under the engine) is given a ``Stop``: on cancellation it runs first, and the group is
+/// signalled only when the program has not ended by itself some time after it.
 enum ChildProcess {
-    /// Starts `invocation` and waits for it to end.
-    static func run(_ invocation: AppInvocation, killGracePeriod: Duration) async throws -> AppTermination {
+    /// How a cancelled program is stopped when signalling its process group is not enough.
+    struct Stop: Sendable {
+        /// Stops the program's work (a container runner stops and removes its container); runs on a
+        /// task of its own, and the call waits for it.
+        var request: @Sendable () async -> Void
+        /// How long the program has to end by itself once ``request`` returned before its group
+        /// gets SIGTERM (and SIGKILL after the grace period).
+        var patience: Duration
+        /// Runs after the program was reaped, when it had to be signalled: cleans up what it may
+        /// have started after ``request`` ran.
+        var afterSignals: @Sendable () async -> Void
+    }
+
+    /// Starts `invocation` and waits for it to end; on cancellation stops it as `stop` says (nil:
+    /// signal its group at once), then throws `CancellationError`.
+    static func run(_ invocation: AppInvocation, killGracePeriod: Duration, stop: Stop? = nil) async throws -> AppTermination {
         try Task.checkCancellation()
         let log = try LocalFiles.openForAppending(invocation.logFile)
         let pid: pid_t
@@ -40,9 +58,13 @@ enum ChildProcess {
         let termination = await withTaskCancellationHandler {
             await watch.end()
         } onCancel: {
-            watch.terminate()
+            watch.terminate(using: stop)
         }
-        if watch.wasTerminated { throw CancellationError() }
+        if watch.wasTerminated {
+            await watch.stopRequestFinished()
+            if let stop, watch.wasSignalled { await stop.afterSignals() }
+            throw CancellationError()
+        }
         return termination
     }
 
@@ -116,7 +138,9 @@ private final class ProcessWatch: Sendable {
     private struct State {
         var exited = false
         var terminated = false
+        var signalled = false
         var killTimer: Task<Void, Never>?
+        var stopRequest: Task<Void, Never>?
     }
 
     let pid: pid_t
@@ -128,8 +152,10 @@ private final class ProcessWatch: Sendable {
         self.killGracePeriod = killGracePeriod
     }
 
-    /// Whether ``terminate()`` signalled the app before it ended.
+    /// Whether ``terminate(using:)`` started stopping the app before it ended.
     var wasTerminated: Bool { self.state.withLock { $0.terminated } }
+    /// Whether the app's group was signalled before it ended.
+    var wasSignalled: Bool { self.state.withLock { $0.signalled } }
 
     /// Waits for the app to end, on a thread of its own.
     func end() async -> AppTermination {
@@ -140,18 +166,45 @@ private final class ProcessWatch: Sendable {
         }
     }
 
-    /// SIGTERM to the group now, SIGKILL after the grace period unless it has ended by then.
-    func terminate() {
+    /// Without `stop`, signals the group now. With it, runs its request first and signals the group
+    /// only when the app is still running its patience after that.
+    func terminate(using stop: ChildProcess.Stop?) {
         self.state.withLock { state in
             guard !state.exited, !state.terminated else { return }
             state.terminated = true
-            kill(-self.pid, SIGTERM)
-            let grace = self.killGracePeriod
-            state.killTimer = Task.detached { [self] in
-                try? await Task.sleep(for: grace)
+            guard let stop else {
+                self.signalGroup(&state)
+                return
+            }
+            state.stopRequest = Task.detached { [self] in
+                await stop.request()
                 self.state.withLock { state in
-                    if !state.exited { kill(-self.pid, SIGKILL) }
+                    guard !state.exited else { return }
+                    state.killTimer = Task.detached { [self] in
+                        try? await Task.sleep(for: stop.patience)
+                        self.state.withLock { state in
+                            if !state.exited { self.signalGroup(&state) }
+                        }
+                    }
                 }
+            }
+        }
+    }
+
+    /// Waits until the stop request ``terminate(using:)`` started (if any) has returned.
+    func stopRequestFinished() async {
+        await self.state.withLock { $0.stopRequest }?.value
+    }
+
+    /// SIGTERM to the group now, SIGKILL after the grace period unless it has ended by then.
+    private func signalGroup(_ state: inout State) {
+        state.signalled = true
+        kill(-self.pid, SIGTERM)
+        let grace = self.killGracePeriod
+        state.killTimer = Task.detached { [self] in
+            try? await Task.sleep(for: grace)
+            self.state.withLock { state in
+                if !state.exited { kill(-self.pid, SIGKILL) }
             }
         }
     }

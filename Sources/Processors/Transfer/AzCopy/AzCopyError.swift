@@ -1,0 +1,77 @@
+/// A transfer azcopy did not complete, in azcopy's own words.
+///
+/// Failures the processors act on in particular are thrown as `StorageError`s instead, as the
+/// native engine throws them: a blob that is gone (`isNotFound`), one replaced since the event
+/// (`isConditionNotMet`), a full disk (`isDiskFull`), a size or MD5 mismatch.
+///
+/// Its text never contains a SAS signature.
+public struct AzCopyError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: Hashable, Sendable {
+            case notStartable
+            case invalidRequest
+            case transferFailed
+            case incomplete
+            case workFolder
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The azcopy program is missing or cannot be run.
+        public static let notStartable = Code(.notStartable)
+        /// The engine refused the transfer before starting azcopy (metadata azcopy cannot carry,
+        /// an unknown sign-in type).
+        public static let invalidRequest = Code(.invalidRequest)
+        /// azcopy ran and reported failed or skipped transfers, or a job status other than
+        /// `Completed`, or exited with a non-zero status.
+        public static let transferFailed = Code(.transferFailed)
+        /// azcopy ended without reporting the end of its job (it failed before starting it, or
+        /// was killed).
+        public static let incomplete = Code(.incomplete)
+        /// The folder for azcopy's logs and job plans could not be created.
+        public static let workFolder = Code(.workFolder)
+
+        public var description: String {
+            switch self.base {
+            case .notStartable: "not startable"
+            case .invalidRequest: "invalid request"
+            case .transferFailed: "transfer failed"
+            case .incomplete: "incomplete"
+            case .workFolder: "work folder"
+            }
+        }
+    }
+
+    /// What kind of failure.
+    public let code: Code
+    /// What went wrong, with azcopy's own error text (its error messages, the error codes of
+    /// failed transfers, the end of its log).
+    public let message: String
+    /// The job status azcopy reported at the end (`Failed`, `Cancelled`, `CompletedWithErrors`, ...).
+    public let jobStatus: String?
+    /// The error codes of the failed transfers as azcopy reported them (usually an HTTP status
+    /// such as `403`).
+    public let transferErrorCodes: [String]
+    /// How the azcopy process ended (`exited with status 1`), when it ran.
+    public let termination: String?
+
+    init(_ code: Code, message: String, jobStatus: String? = nil, transferErrorCodes: [String] = [], termination: String? = nil) {
+        self.code = code
+        self.message = message
+        self.jobStatus = jobStatus
+        self.transferErrorCodes = transferErrorCodes
+        self.termination = termination
+    }
+
+    public var description: String {
+        var text = "azcopy \(self.code): \(self.message)"
+        var facts: [String] = []
+        if let jobStatus = self.jobStatus { facts.append("job status \(jobStatus)") }
+        if !self.transferErrorCodes.isEmpty { facts.append("error codes \(self.transferErrorCodes.joined(separator: ", "))") }
+        if let termination = self.termination { facts.append("azcopy \(termination)") }
+        if !facts.isEmpty { text += " (" + facts.joined(separator: "; ") + ")" }
+        return text
+    }
+}

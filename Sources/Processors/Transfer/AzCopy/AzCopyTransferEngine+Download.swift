@@ -1,0 +1,115 @@
+import Foundation
+import StorageClient
+
+extension AzCopyTransferEngine {
+    public func download(_ source: BlobSource, to path: String) async throws -> DownloadedFile {
+        let blob = self.blob(source.blobName, in: source.container)
+        let before = try await Self.properties(of: blob, requiredETag: source.eTag.isEmpty ? nil : source.eTag)
+        if LocalFiles.kind(at: path) == .directory {
+            throw StorageError.localFile(operation: "AzCopyDownload", message: "cannot download to '\(path)': it is a folder")
+        }
+        try await self.hooks.beforeTransfer?()
+        let (url, scrubber) = try await self.authorizedURL(for: blob, permissions: "r")
+        let arguments = AzCopyArguments.download(
+            from: url, to: path, checkMD5: before.contentMD5 != nil, blockSizeMiB: self.configuration.blockSizeMiB
+        )
+        let after: BlobProperties
+        do {
+            do {
+                _ = try await self.runner.run(arguments, scrubber: scrubber)
+            } catch let error as AzCopyError {
+                throw await Self.classified(error, blob: blob, eTag: before.eTag)
+            }
+            // azcopy fetched whatever the blob was when it asked; only the same eTag now proves
+            // that was the version the event named.
+            after = try await Self.properties(of: blob, requiredETag: before.eTag)
+            let onDisk = LocalFiles.kind(at: path)
+            guard onDisk == .regular(size: after.contentLength) else {
+                throw StorageError.integrity(
+                    operation: "AzCopyDownload",
+                    message: "azcopy reported success, but '\(path)' is \(onDisk.map { "\($0)" } ?? "missing") where version \(after.eTag) has \(after.contentLength) bytes"
+                )
+            }
+        } catch {
+            Self.removeDownloadLeftovers(at: path)
+            throw error
+        }
+        return DownloadedFile(
+            path: path,
+            size: after.contentLength,
+            eTag: after.eTag,
+            contentMD5: after.contentMD5.map { Data($0).base64EncodedString() },
+            md5Verified: after.contentMD5 != nil
+        )
+    }
+
+    /// The blob's properties, failing with HTTP 412 (as the native engine does) when
+    /// `requiredETag` is set and the blob now has another eTag, and with 404 when it is gone.
+    static func properties(of blob: BlobClient, requiredETag: String?) async throws -> BlobProperties {
+        guard let requiredETag else { return try await blob.properties() }
+        let quoted = requiredETag.hasPrefix("\"") || requiredETag.hasPrefix("W/") ? requiredETag : "\"" + requiredETag + "\""
+        func replaced(found: String?, requestID: String?) -> StorageError {
+            StorageError.service(
+                operation: "GetBlob", status: 412, errorCode: "ConditionNotMet", requestID: requestID,
+                message: "the blob was replaced after the event was raised (expected eTag \(quoted)"
+                    + (found.map { ", found \($0)" } ?? "") + "); the newer version raises an event of its own"
+            )
+        }
+        let properties: BlobProperties
+        do {
+            properties = try await blob.properties(ifMatch: quoted)
+        } catch let error as StorageError where error.isConditionNotMet {
+            throw replaced(found: try? await blob.properties().eTag, requestID: error.requestID)
+        }
+        guard Self.unquoted(properties.eTag) == Self.unquoted(quoted) else {
+            throw replaced(found: properties.eTag, requestID: nil)
+        }
+        return properties
+    }
+
+    /// azcopy's failure as the consumer should see it: a blob that is now gone or replaced
+    /// becomes the `StorageError` the native engine would throw (with azcopy's text in it), a full
+    /// disk a disk-full `StorageError`; anything else stays azcopy's.
+    private static func classified(_ failure: AzCopyError, blob: BlobClient, eTag: String) async -> any Error {
+        let text = failure.message.lowercased()
+        if text.contains("no space left on device") || text.contains("disk quota exceeded") {
+            return StorageError.localFile(operation: "AzCopyDownload", message: "\(failure)", diskFull: true)
+        }
+        guard failure.code == .transferFailed || failure.code == .incomplete else { return failure }
+        do {
+            _ = try await Self.properties(of: blob, requiredETag: eTag)
+            return failure
+        } catch let check as StorageError where check.isNotFound {
+            return StorageError.service(
+                operation: "GetBlob", status: 404, errorCode: check.errorCode ?? "BlobNotFound", requestID: check.requestID,
+                message: "the blob no longer exists; \(failure)"
+            )
+        } catch let check as StorageError where check.isConditionNotMet {
+            return StorageError.service(
+                operation: "GetBlob", status: 412, errorCode: "ConditionNotMet", requestID: check.requestID, message: "\(check.message); \(failure)"
+            )
+        } catch {
+            return Task.isCancelled ? CancellationError() : failure
+        }
+    }
+
+    /// Removes what a failed or cancelled download may have left: the destination, and azcopy's
+    /// temporary file next to it (`.azDownload-<job id>-<name>`), which a killed azcopy keeps.
+    private static func removeDownloadLeftovers(at path: String) {
+        if let kind = LocalFiles.kind(at: path), kind != .directory { try? LocalFiles.removeTree(path) }
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "/" : folder) else { return }
+        for entry in entries where entry.hasPrefix(".azDownload-") && entry.hasSuffix("-" + name) {
+            try? LocalFiles.removeTree((folder.isEmpty ? "" : folder) + "/" + entry)
+        }
+    }
+
+    private static func unquoted(_ eTag: String) -> Substring {
+        var text = Substring(eTag)
+        if text.hasPrefix("W/") { text = text.dropFirst(2) }
+        if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = text.dropFirst().dropLast() }
+        return text
+    }
+}
