@@ -55,42 +55,70 @@ struct MessageHandler: Sendable {
         let key = CheckpointKey(account: self.accountName, container: item.container, blobName: item.blobName, eTag: item.eTag)
         var record: CheckpointRecord
         let claim: Claim
+        enum Admission: Sendable {
+            case alreadyDone(CheckpointStep)
+            case heldByOther(owner: String, expiresAt: Date)
+            case finishedMeanwhile
+            case claimed(Claim, CheckpointRecord)
+        }
+        let store = self.store
+        let ttl = Duration.seconds(self.configuration.visibilityTimeout)
         do {
-            let existing = try self.store.load(key) { corruption in
-                logger.warning("checkpoint record was unreadable and was set aside", metadata: ["detail": "\(corruption)"])
+            let admission = try await BlockingIO.run { () throws -> Admission in
+                let existing = try store.load(key) { corruption in
+                    logger.warning("checkpoint record was unreadable and was set aside", metadata: ["detail": "\(corruption)"])
+                }
+                if let existing, existing.step.isFinal { return .alreadyDone(existing.step) }
+                let claim: Claim
+                switch try store.claim(key, ttl: ttl) {
+                case .acquired(let acquired):
+                    claim = acquired
+                case .heldByOther(let owner, let expiresAt):
+                    return .heldByOther(owner: owner, expiresAt: expiresAt)
+                }
+                // Re-read under the claim: the previous holder may have finished in between.
+                let latest = try store.load(key)
+                if let latest, latest.step.isFinal {
+                    _ = try? store.release(claim)
+                    return .finishedMeanwhile
+                }
+                var record = latest ?? CheckpointRecord(key: key, eventID: item.eventID, messageID: message.messageID, replicaID: store.replicaID)
+                record.attempts += 1
+                record.eventID = item.eventID
+                record.messageID = message.messageID
+                record.replicaID = store.replicaID
+                record.updatedAt = Date()
+                do {
+                    try store.save(record)
+                } catch {
+                    _ = try? store.release(claim)
+                    throw error
+                }
+                return .claimed(claim, record)
             }
-            if let existing, existing.step.isFinal {
-                logger.info("duplicate event for a blob version already \(existing.step); acknowledged without work")
+            switch admission {
+            case .alreadyDone(let step):
+                logger.info("duplicate event for a blob version already \(step); acknowledged without work")
                 self.statistics.recordDuplicate()
                 await self.acknowledge(lease, logger: logger)
                 return
-            }
-            switch try self.store.claim(key, ttl: .seconds(self.configuration.visibilityTimeout)) {
-            case .acquired(let acquired):
-                claim = acquired
             case .heldByOther(let owner, let expiresAt):
                 // Another replica is working on this version (a duplicate event, or our own
-                // message after its lease lapsed). Look again once its claim could have expired.
-                let wait = max(5, min(Int(expiresAt.timeIntervalSinceNow.rounded(.up)) + 1, self.configuration.visibilityTimeout))
+                // message after its lease lapsed). Look again once its claim could have expired,
+                // or within a minute: the holder renews its claim while it works, but may finish
+                // long before (then this copy is acknowledged as a duplicate).
+                let wait = max(5, min(Int(expiresAt.timeIntervalSinceNow.rounded(.up)) + 1, self.configuration.visibilityTimeout, 60))
                 logger.info("blob version is being processed by \(owner); will look again in \(wait) s")
                 await self.release(lease, after: wait, logger: logger)
                 return
-            }
-            // Re-read under the claim: the previous holder may have finished in between.
-            let latest = try self.store.load(key)
-            if let latest, latest.step.isFinal {
-                _ = try? self.store.release(claim)
+            case .finishedMeanwhile:
                 self.statistics.recordDuplicate()
                 await self.acknowledge(lease, logger: logger)
                 return
+            case .claimed(let acquired, let saved):
+                claim = acquired
+                record = saved
             }
-            record = latest ?? CheckpointRecord(key: key, eventID: item.eventID, messageID: message.messageID, replicaID: self.store.replicaID)
-            record.attempts += 1
-            record.eventID = item.eventID
-            record.messageID = message.messageID
-            record.replicaID = self.store.replicaID
-            record.updatedAt = Date()
-            try self.store.save(record)
         } catch {
             logger.error("cannot use the checkpoint folder; the event will be retried", metadata: ["error": "\(error)"])
             self.statistics.recordFailure(reason: "checkpoint-folder")
@@ -105,42 +133,52 @@ struct MessageHandler: Sendable {
 
         switch outcome {
         case .success(let result):
-            record = (try? self.store.load(key)) ?? record
-            record.step = .completed
-            record.outputs = result.outputs
-            record.timings["total"] = seconds
-            record.lastError = nil
-            record.updatedAt = Date()
+            let started = record
             do {
-                try self.store.save(record)
+                record = try await BlockingIO.run {
+                    var record = (try? store.load(key)) ?? started
+                    record.step = .completed
+                    record.outputs = result.outputs
+                    record.timings["total"] = seconds
+                    record.lastError = nil
+                    record.updatedAt = Date()
+                    try store.save(record)
+                    return record
+                }
             } catch {
                 // Outputs are uploaded but the record could not be written: keep the message so a
                 // later delivery re-runs (outputs are overwritten under the same names).
                 logger.error("could not checkpoint a completed event; it will be retried", metadata: ["error": "\(error)"])
-                _ = try? self.store.release(claim)
+                await BlockingIO.attempt { _ = try store.release(claim) }
                 await self.release(lease, after: Int(self.configuration.retryDelay.components.seconds), logger: logger)
                 return
             }
             self.statistics.recordCompleted(seconds: seconds)
             logger.info("completed", metadata: ["seconds": "\(seconds)", "outputs": "\(result.outputs.count)"])
             await self.acknowledge(lease, logger: logger)
-            _ = try? self.store.release(claim)
-            try? FileManager.default.removeItem(atPath: workDirectory)
+            await BlockingIO.attempt {
+                _ = try store.release(claim)
+                try? FileManager.default.removeItem(atPath: workDirectory)
+            }
 
         case .failure(let failure):
-            record = (try? self.store.load(key)) ?? record
-            record.lastError = failure.description
-            record.updatedAt = Date()
-            try? self.store.save(record)
+            let started = record
+            record = (try? await BlockingIO.run {
+                var record = (try? store.load(key)) ?? started
+                record.lastError = failure.description
+                record.updatedAt = Date()
+                try? store.save(record)
+                return record
+            }) ?? record
             self.statistics.recordFailure(reason: failure.reason)
             if failure.reason == "lease-lost" {
                 logger.warning("work abandoned: \(failure.message)")
-                _ = try? self.store.release(claim)
+                await BlockingIO.attempt { _ = try store.release(claim) }
                 return
             }
             if failure.reason == "shutdown" {
                 logger.notice("work interrupted by shutdown; released for another replica")
-                _ = try? self.store.release(claim)
+                await BlockingIO.attempt { _ = try store.release(claim) }
                 await self.release(lease, after: 0, logger: logger)
                 return
             }
@@ -151,12 +189,12 @@ struct MessageHandler: Sendable {
                     reason: failure.kind == .permanent ? .permanentFailure : .dequeueLimitReached,
                     detail: failure.description, attempts: record.attempts, logger: logger
                 )
-                _ = try? self.store.release(claim)
-                try? FileManager.default.removeItem(atPath: workDirectory)
+                await BlockingIO.attempt { _ = try store.release(claim) }
+                await BlockingIO.attempt { try FileManager.default.removeItem(atPath: workDirectory) }
             } else {
                 let delay = Int(self.configuration.retryDelay(afterDelivery: record.attempts).components.seconds)
                 logger.warning("attempt \(record.attempts) of \(self.configuration.maxDequeueCount) failed; retrying in \(delay) s: \(failure)")
-                _ = try? self.store.release(claim)
+                await BlockingIO.attempt { _ = try store.release(claim) }
                 await self.release(lease, after: delay, logger: logger)
             }
         }
@@ -179,11 +217,13 @@ struct MessageHandler: Sendable {
         let statistics = self.statistics
         let context = ProcessingContext(logger: logger) { step, seconds in
             statistics.recordStep(step, seconds: seconds)
-            guard let reached = CheckpointStep(rawValue: step), var current = try? store.load(key) else { return }
-            if reached > current.step { current.step = reached }
-            current.timings[step] = seconds
-            current.updatedAt = Date()
-            try? store.save(current)
+            await BlockingIO.attempt {
+                guard let reached = CheckpointStep(rawValue: step), var current = try? store.load(key) else { return }
+                if reached > current.step { current.step = reached }
+                current.timings[step] = seconds
+                current.updatedAt = Date()
+                try store.save(current)
+            }
         }
         let keeper = LeaseKeeper(queue: self.queue, visibilityTimeout: self.configuration.visibilityTimeout, logger: logger)
         let claimTTL = Duration.seconds(self.configuration.visibilityTimeout)
@@ -213,7 +253,7 @@ struct MessageHandler: Sendable {
                         statistics.recordLeaseRenewal()
                         // Only `false` means the claim is gone; an error (a busy lock, a share
                         // that did not answer) leaves it as it was until the next renewal.
-                        if (try? store.renew(claim, ttl: claimTTL)) == false {
+                        if (try? await BlockingIO.run { try store.renew(claim, ttl: claimTTL) }) == false {
                             throw LeaseLost(messageID: lease.messageID, detail: "the checkpoint claim was taken over")
                         }
                     }
@@ -302,14 +342,17 @@ struct MessageHandler: Sendable {
             key: key, reason: reason, message: detail, attempts: attempts, lastError: detail, messageText: message.text,
             messageID: message.messageID, eventID: eventID, deadLetteredAt: Date(), replicaID: self.store.replicaID
         )
+        let store = self.store
         do {
-            try self.store.saveDeadLetter(record)
-            if let key, var checkpoint = try self.store.load(key) {
-                checkpoint.step = .deadLettered
-                checkpoint.deadLetterReason = reason.rawValue
-                checkpoint.lastError = detail
-                checkpoint.updatedAt = Date()
-                try self.store.save(checkpoint)
+            try await BlockingIO.run {
+                try store.saveDeadLetter(record)
+                if let key, var checkpoint = try store.load(key) {
+                    checkpoint.step = .deadLettered
+                    checkpoint.deadLetterReason = reason.rawValue
+                    checkpoint.lastError = detail
+                    checkpoint.updatedAt = Date()
+                    try store.save(checkpoint)
+                }
             }
         } catch {
             logger.error("could not write the dead-letter record (the poison queue has the message)", metadata: ["error": "\(error)"])

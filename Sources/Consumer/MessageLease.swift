@@ -40,7 +40,7 @@ struct LeaseKeeper: Sendable {
 
     /// - Parameter renewed: called after each successful renewal (to extend the checkpoint claim);
     ///   throwing ``LeaseLost`` from it abandons the work.
-    func keep(_ lease: MessageLease, renewed: @Sendable () throws -> Void) async throws {
+    func keep(_ lease: MessageLease, renewed: @Sendable () async throws -> Void) async throws {
         let interval = Duration.seconds(max(1, self.visibilityTimeout / 3))
         var lastRenewal = ContinuousClock.now
         while !Task.isCancelled {
@@ -55,7 +55,7 @@ struct LeaseKeeper: Sendable {
                 )
                 lease.renewed(receipt.popReceipt)
                 lastRenewal = ContinuousClock.now
-                try renewed()
+                try await renewed()
                 self.logger.trace("lease renewed", metadata: ["message_id": "\(lease.messageID)"])
             } catch is CancellationError {
                 return

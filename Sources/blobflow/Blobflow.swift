@@ -18,12 +18,15 @@ struct Blobflow: AsyncParsableCommand {
     @OptionGroup(title: "Replay")
     var replay: ReplayOptions
 
+    @OptionGroup
+    var output: OutputOptions
+
     func run() async throws {
         guard self.replay.replayDeadLetters else {
             throw CleanExit.helpRequest(self)
         }
         let runtime = try Runtime.start(self.options, defaultLogFormat: .text)
         let store = try runtime.openStore()
-        try await ReplayCommandSupport.replay(self.replay, runtime: runtime, store: store)
+        try await ReplayCommandSupport.replay(self.replay, json: self.output.json, runtime: runtime, store: store)
     }
 }

@@ -10,7 +10,7 @@ import StorageClient
 
 /// Runs `--replay-dead-letters` for `blobflow` and `blobflow run` alike.
 enum ReplayCommandSupport {
-    static func replay(_ options: ReplayOptions, runtime: Runtime, store: CheckpointStore) async throws {
+    static func replay(_ options: ReplayOptions, json: Bool, runtime: Runtime, store: CheckpointStore) async throws {
         func age(_ text: String?, flag: String) throws -> Duration? {
             guard let text else { return nil }
             guard let value = BlobflowSettings.parseDuration(text) else {
@@ -42,7 +42,7 @@ enum ReplayCommandSupport {
             runtime.logger.error("replay failed", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        print(options.json ? try report.json() : report.table())
+        print(json ? try report.json() : report.table())
         if report.counts.failed > 0 { throw ExitCode(1) }
     }
 }

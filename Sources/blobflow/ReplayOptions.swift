@@ -23,9 +23,6 @@ struct ReplayOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Move at most this many.", valueName: "count"))
     var limit: Int?
 
-    @Flag(help: "Print the replay report as JSON instead of a table.")
-    var json = false
-
     /// Whether any replay-only option was given without the flag that enables replay.
     var hasFiltersWithoutReplay: Bool {
         !self.replayDeadLetters && (self.dryRun || self.blobPattern != nil || self.eventID != nil || self.olderThan != nil
@@ -40,4 +37,12 @@ struct ReplayOptions: ParsableArguments {
             throw ValidationError("--limit must be at least 1")
         }
     }
+}
+
+/// `--json`: machine-readable output. One shared group, so that `blobflow status --json` and
+/// `blobflow --replay-dead-letters --json` both see it (the root command's options are parsed
+/// for subcommands too).
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
 }

@@ -53,6 +53,9 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup(title: "Replay before consuming")
     var replay: ReplayOptions
 
+    @OptionGroup
+    var output: OutputOptions
+
     func run() async throws {
         var extra: [String: String] = [:]
         let named: [(SettingKey, String?)] = [
@@ -66,7 +69,7 @@ struct RunCommand: AsyncParsableCommand {
         let store = try runtime.openStore()
 
         if self.replay.replayDeadLetters {
-            try await ReplayCommandSupport.replay(self.replay, runtime: runtime, store: store)
+            try await ReplayCommandSupport.replay(self.replay, json: self.output.json, runtime: runtime, store: store)
             if self.replay.dryRun { return }
         }
 

@@ -18,8 +18,8 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How many recent failures to list.", valueName: "n"))
     var failures = 10
 
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
+    @OptionGroup
+    var output: OutputOptions
 
     func run() async throws {
         let runtime = try Runtime.start(self.options, defaultLogFormat: .text)
@@ -35,6 +35,6 @@ struct StatusCommand: AsyncParsableCommand {
             runtime.logger.error("cannot read the status", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        print(self.json ? try report.json() : report.text())
+        print(self.output.json ? try report.json() : report.text())
     }
 }

@@ -91,6 +91,10 @@ package enum FileSystem {
 
     /// Creates `path` only if nothing is there, and writes `bytes` into it. Returns `false` when the
     /// file already exists: exactly one of several concurrent callers gets `true`.
+    ///
+    /// Used for claims and locks, which only matter while their holder runs: the exclusive create
+    /// is what counts, so the content is not flushed to stable storage (a host crash can leave an
+    /// empty file, which readers treat as held for a short grace period and then as stale).
     static func createExclusively(_ path: String, _ bytes: [UInt8]) throws(CheckpointError) -> Bool {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if descriptor < 0 {
@@ -99,7 +103,6 @@ package enum FileSystem {
         }
         do throws(CheckpointError) {
             try writeAll(descriptor, bytes, path: path)
-            guard fsync(descriptor) == 0 else { throw .fileSystem("cannot flush", path: path, errno: errno) }
         } catch {
             close(descriptor)
             unlink(path)

@@ -67,8 +67,17 @@ struct DevStorageResponder: HTTPResponder {
     }
 
     /// A response that promises a body and then fails, so the server closes the connection and
-    /// the client sees a transport error rather than an HTTP status.
+    /// the client sees a transport error rather than an HTTP status. A HEAD reply has no body to
+    /// fail, so there the fault becomes a 500 (still a transient failure the client must retry)
+    /// rather than a well-formed 200 missing its headers.
     private static func droppedConnection(_ request: StorageRequest) -> Response {
+        if request.method == .head {
+            return StorageResponse.error(.operationTimedOut(), requestID: request.requestID, method: request.method, version: request.header("x-ms-version"))
+        }
+        return Self.bodyThatFails(request)
+    }
+
+    private static func bodyThatFails(_ request: StorageRequest) -> Response {
         var headers = StorageResponse.headers(requestID: request.requestID, version: request.header("x-ms-version"))
         headers[.contentLength] = "1024"
         return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: 1024) { _ in
