@@ -11,6 +11,46 @@ public struct BlobflowSettings: Sendable {
         case noop
         /// Download, run a local program, upload what it wrote.
         case command
+        /// Download, run the app's image under docker or podman, upload what it wrote.
+        case container
+    }
+
+    /// How blobs and outputs move.
+    public enum TransferKind: String, Sendable, CaseIterable {
+        /// Microsoft's azcopy, once per file.
+        case azcopy
+        /// blobflow's own parallel engine.
+        case native
+        /// Native for files under 64 MiB (azcopy's start-up costs seconds), azcopy above.
+        case auto
+    }
+
+    /// Transfer and container settings for the processors.
+    public struct ProcessorSettings: Sendable {
+        /// The engine chosen (azcopy when none was named and an azcopy binary exists).
+        public var transfer: TransferKind = .native
+        /// The azcopy binary, when one was found.
+        public var azcopyPath: String?
+        /// `nil` for a SAS per blob, else azcopy's auto-login type (MSI).
+        public var azcopyLogin: String?
+        /// Parallel block requests per file.
+        public var transferConcurrency: Int = 16
+        /// Block size in MiB.
+        public var blockSizeMiB: Int = 8
+        /// The container engine (name or path), for the container processor.
+        public var containerEngine: String?
+        /// The app's image.
+        public var image: String?
+        /// The container network; nil keeps it offline.
+        public var containerNetwork: String?
+        /// CPU limit.
+        public var containerCPUs: String?
+        /// Memory limit.
+        public var containerMemory: String?
+        /// Extra read-only mounts, host and container paths.
+        public var containerMounts: [(host: String, container: String)] = []
+        /// Names passed into the container's environment.
+        public var containerEnvironment: [String] = []
     }
 
     /// The account and its credential.
@@ -19,8 +59,10 @@ public struct BlobflowSettings: Sendable {
     public var consumer: ConsumerConfiguration
     /// Which processor runs.
     public var processor: ProcessorKind
-    /// The command processor's program and arguments (placeholders unreplaced).
+    /// The app's program and arguments (placeholders unreplaced).
     public var command: [String]
+    /// Transfer and container settings.
+    public var processing: ProcessorSettings
     /// Log lines as JSON objects or text.
     public var logFormat: LogFormat
     /// The lowest level logged.
@@ -125,6 +167,8 @@ public struct BlobflowSettings: Sendable {
         if processor == .command, command.isEmpty, values[.command] == nil {
             problems.append("\(SettingKey.processor)=command needs \(SettingKey.command), e.g. BLOBFLOW_COMMAND='/app/convert {input} {output}'")
         }
+        let (processing, processingProblems) = Self.readProcessing(values, processor: processor)
+        problems += processingProblems
 
         var logFormat = LogFormat.json
         if let text = values[.logFormat] {
@@ -156,9 +200,91 @@ public struct BlobflowSettings: Sendable {
 
         guard problems.isEmpty, let storage else { throw SettingsError(problems) }
         return BlobflowSettings(
-            storage: storage, consumer: consumer, processor: processor, command: command, logFormat: logFormat,
+            storage: storage, consumer: consumer, processor: processor, command: command, processing: processing, logFormat: logFormat,
             logLevel: logLevel, httpPort: httpPort, httpHost: httpHost, environment: values.environment, warnings: warnings
         )
+    }
+
+    /// Reads the transfer and container settings. The binaries are looked up here so a missing
+    /// azcopy or container engine is a start-up problem, not a failure of every event.
+    static func readProcessing(_ values: SettingsValues, processor: ProcessorKind) -> (ProcessorSettings, [String]) {
+        var problems: [String] = []
+        func integer(_ key: SettingKey, _ fallback: Int, _ range: ClosedRange<Int>) -> Int {
+            guard let text = values[key] else { return fallback }
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+                problems.append("\(key): '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+                return fallback
+            }
+            return value
+        }
+        var settings = ProcessorSettings()
+        settings.transferConcurrency = integer(.transferConcurrency, 16, 1...256)
+        settings.blockSizeMiB = integer(.blockSize, 8, 1...4000)
+        let environment = values.environment
+        let azcopy = Self.locateProgram(values[.azcopy] ?? "azcopy", environment: environment)
+        if let explicit = values[.azcopy], azcopy == nil {
+            problems.append("\(SettingKey.azcopy): '\(explicit)' is not an executable file")
+        }
+        settings.azcopyPath = azcopy
+        if let text = values[.transfer] {
+            if let kind = TransferKind(rawValue: text.lowercased()) {
+                settings.transfer = kind
+                if kind != .native, azcopy == nil, processor != .noop {
+                    problems.append("\(SettingKey.transfer)=\(kind.rawValue) needs azcopy: install it or set \(SettingKey.azcopy)")
+                }
+            } else {
+                problems.append("\(SettingKey.transfer): '\(text)' is not one of azcopy, native, auto")
+            }
+        } else {
+            settings.transfer = azcopy == nil ? .native : .azcopy
+        }
+        if let login = values[.azcopyLogin] {
+            switch login.uppercased() {
+            case "SAS": settings.azcopyLogin = nil
+            case "MSI": settings.azcopyLogin = "MSI"
+            default: problems.append("\(SettingKey.azcopyLogin): '\(login)' is not sas or MSI")
+            }
+        }
+        settings.image = values[.image]
+        settings.containerNetwork = values[.containerNetwork].flatMap { $0 == "none" ? nil : $0 }
+        settings.containerCPUs = values[.containerCPUs]
+        settings.containerMemory = values[.containerMemory]
+        for item in (values[.containerMounts] ?? "").split(separator: ",") {
+            let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, parts[0].hasPrefix("/"), parts[1].hasPrefix("/") else {
+                problems.append("\(SettingKey.containerMounts): '\(item)' is not HOST:CONTAINER with absolute paths")
+                continue
+            }
+            settings.containerMounts.append((parts[0], parts[1]))
+        }
+        settings.containerEnvironment = (values[.containerEnvironment] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if processor == .container {
+            if settings.image == nil {
+                problems.append("\(SettingKey.processor)=container needs \(SettingKey.image), the app's image")
+            }
+            let engine = values[.containerEngine]
+            settings.containerEngine = engine.flatMap { Self.locateProgram($0, environment: environment) }
+                ?? (engine == nil ? (Self.locateProgram("podman", environment: environment) ?? Self.locateProgram("docker", environment: environment)) : nil)
+            if settings.containerEngine == nil {
+                problems.append(
+                    engine.map { "\(SettingKey.containerEngine): '\($0)' is not an executable on PATH or a path" }
+                        ?? "\(SettingKey.processor)=container needs docker or podman on PATH, or \(SettingKey.containerEngine)"
+                )
+            }
+        }
+        return (settings, problems)
+    }
+
+    /// An executable file: `name` itself when it contains a slash, else the first match on PATH.
+    static func locateProgram(_ name: String, environment: [String: String]) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":") {
+            let candidate = "\(folder)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
     }
 
     /// A message when outputs would land where input events are raised: each output would raise

@@ -100,10 +100,52 @@ extension SettingKey {
 
     /// Which processor.
     public static let processor = SettingKey(
-        "BLOBFLOW_PROCESSOR", default: "noop", "noop (checkpoint and acknowledge only) or command.", group: .processing)
+        "BLOBFLOW_PROCESSOR", default: "noop", "noop (checkpoint and acknowledge only), command (a local program) or container (docker/podman).", group: .processing)
     /// The command template.
     public static let command = SettingKey(
-        "BLOBFLOW_COMMAND", "Program and arguments for the command processor; {input} {output} {name} {stem} are replaced.",
+        "BLOBFLOW_COMMAND", "The app's program and arguments; {input} {output} {name} {stem} are replaced.",
+        group: .processing)
+    /// Which transfer engine.
+    public static let transfer = SettingKey(
+        "BLOBFLOW_TRANSFER", default: "azcopy if found, else native",
+        "azcopy, native (blobflow's parallel engine) or auto (native below 64 MiB, azcopy above).", group: .processing)
+    /// The azcopy binary.
+    public static let azcopy = SettingKey(
+        "BLOBFLOW_AZCOPY", default: "azcopy on PATH", "Path of the azcopy binary.", group: .processing)
+    /// How azcopy signs in.
+    public static let azcopyLogin = SettingKey(
+        "BLOBFLOW_AZCOPY_LOGIN", default: "sas",
+        "sas (a short-lived SAS per blob) or MSI (azcopy's own managed identity login; Azure hosts only).", group: .processing)
+    /// Parallel requests per transfer.
+    public static let transferConcurrency = SettingKey(
+        "BLOBFLOW_TRANSFER_CONCURRENCY", default: "16", "Parallel block requests per file, for either engine.", group: .processing)
+    /// Block size.
+    public static let blockSize = SettingKey(
+        "BLOBFLOW_BLOCK_SIZE_MIB", default: "8", "Block size of uploads and ranged downloads, in MiB.", group: .processing)
+    /// The container engine.
+    public static let containerEngine = SettingKey(
+        "BLOBFLOW_CONTAINER_ENGINE", default: "podman, else docker", "docker, podman or a path, for the container processor.",
+        group: .processing)
+    /// The app's image.
+    public static let image = SettingKey(
+        "BLOBFLOW_IMAGE", "The app's image for the container processor (BLOBFLOW_COMMAND, if set, replaces its command).",
+        group: .processing)
+    /// The container's network.
+    public static let containerNetwork = SettingKey(
+        "BLOBFLOW_CONTAINER_NETWORK", default: "none", "Network for the app's container; none keeps it offline.", group: .processing)
+    /// CPU limit.
+    public static let containerCPUs = SettingKey(
+        "BLOBFLOW_CONTAINER_CPUS", "CPU limit of the app's container (e.g. 1.5).", group: .processing)
+    /// Memory limit.
+    public static let containerMemory = SettingKey(
+        "BLOBFLOW_CONTAINER_MEMORY", "Memory limit of the app's container (e.g. 2g).", group: .processing)
+    /// Extra read-only mounts.
+    public static let containerMounts = SettingKey(
+        "BLOBFLOW_CONTAINER_MOUNTS", "Extra read-only mounts, HOST:CONTAINER separated by commas (e.g. the app's config).",
+        group: .processing)
+    /// Environment passed through.
+    public static let containerEnvironment = SettingKey(
+        "BLOBFLOW_CONTAINER_ENV", "Names of environment variables passed into the app's container, separated by commas.",
         group: .processing)
     /// Blobs processed at once.
     public static let concurrency = SettingKey(
@@ -166,7 +208,8 @@ extension SettingKey {
         .connectionString, .accountName, .accountKey, .sasToken, .blobEndpoint, .queueEndpoint,
         .queue, .poisonQueue, .inputContainer, .inputPrefix, .outputContainer, .outputPrefix,
         .checkpointDirectory, .workDirectory, .checkpointRetention, .replicaID,
-        .processor, .command, .concurrency, .processTimeout, .shutdownGrace, .exitWhenIdle,
+        .processor, .command, .transfer, .azcopy, .azcopyLogin, .transferConcurrency, .blockSize, .containerEngine, .image,
+        .containerNetwork, .containerCPUs, .containerMemory, .containerMounts, .containerEnvironment, .concurrency, .processTimeout, .shutdownGrace, .exitWhenIdle,
         .batchSize, .visibilityTimeout, .maxDequeueCount, .minPollInterval, .maxPollInterval, .retryDelay, .maxRetryDelay,
         .logFormat, .logLevel, .httpPort, .httpHost,
     ]

@@ -120,7 +120,7 @@ struct DevCommand: AsyncParsableCommand {
         let defaults: [SettingKey: String] = [
             .checkpointDirectory: location + "/checkpoints", .workDirectory: location + "/work", .logFormat: "text",
             .maxPollInterval: "500ms", .minPollInterval: "50ms", .retryDelay: "2s", .maxRetryDelay: "10s",
-            .maxDequeueCount: "3", .visibilityTimeout: "60", .shutdownGrace: "5s", .replicaID: "dev",
+            .maxDequeueCount: "3", .visibilityTimeout: "60", .shutdownGrace: "5s", .replicaID: "dev", .transfer: "native",
         ]
         for (key, value) in defaults where values[key] == nil {
             values.flags[key.name] = value

@@ -80,7 +80,8 @@ struct RunCommand: AsyncParsableCommand {
         let processor = try ProcessorFactory.make(settings, pipeline: runtime.pipeline, logger: logger)
         logger.info("starting", metadata: [
             "account": "\(settings.storage.accountName)", "credential": "\(settings.storage.credentialKind)",
-            "processor": "\(processor.name)", "checkpoint_dir": "\(settings.consumer.checkpointDirectory)",
+            "processor": "\(processor.name)", "transfer": "\(settings.processor == .noop ? "-" : settings.processing.transfer.rawValue)",
+            "checkpoint_dir": "\(settings.consumer.checkpointDirectory)",
             "input": "\(settings.consumer.inputContainer)/\(settings.consumer.inputPrefix)",
             "output": "\(settings.consumer.outputContainer)/\(settings.consumer.outputPrefix)",
         ])

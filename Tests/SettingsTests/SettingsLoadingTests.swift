@@ -172,4 +172,30 @@ struct SettingsLoadingTests {
             #expect(!error.description.contains("unclosed value"))
         }
     }
+
+    @Test("transfer and container settings: engines are looked up at start, problems named")
+    func processing() throws {
+        let base = ["AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true", "PATH": "/nonexistent"]
+        let native = try self.load(base.merging(["BLOBFLOW_PROCESSOR": "command", "BLOBFLOW_COMMAND": "/bin/true"]) { $1 })
+        #expect(native.processing.transfer == .native, "no azcopy on PATH: the native engine")
+        let found = self.problems(base.merging([
+            "BLOBFLOW_PROCESSOR": "container", "BLOBFLOW_TRANSFER": "fast", "BLOBFLOW_AZCOPY": "/nonexistent/azcopy",
+            "BLOBFLOW_CONTAINER_MOUNTS": "relative:/x", "BLOBFLOW_BLOCK_SIZE_MIB": "0",
+        ]) { $1 })
+        #expect(found.contains { $0.hasPrefix("BLOBFLOW_TRANSFER:") })
+        #expect(found.contains { $0.hasPrefix("BLOBFLOW_AZCOPY:") })
+        #expect(found.contains { $0.contains("needs BLOBFLOW_IMAGE") })
+        #expect(found.contains { $0.contains("needs docker or podman") })
+        #expect(found.contains { $0.hasPrefix("BLOBFLOW_CONTAINER_MOUNTS:") })
+        #expect(found.contains { $0.hasPrefix("BLOBFLOW_BLOCK_SIZE_MIB:") })
+        let container = try self.load([
+            "AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true", "BLOBFLOW_PROCESSOR": "container",
+            "BLOBFLOW_IMAGE": "localhost/app", "BLOBFLOW_CONTAINER_ENGINE": "/bin/sh", "BLOBFLOW_CONTAINER_NETWORK": "none",
+            "BLOBFLOW_CONTAINER_MOUNTS": "/etc/app:/config, /data:/data", "BLOBFLOW_CONTAINER_ENV": "A, B",
+        ])
+        #expect(container.processing.containerEngine == "/bin/sh")
+        #expect(container.processing.containerNetwork == nil)
+        #expect(container.processing.containerMounts.map(\.container) == ["/config", "/data"])
+        #expect(container.processing.containerEnvironment == ["A", "B"])
+    }
 }
