@@ -89,7 +89,9 @@ struct MessageHandler: Sendable {
                 record.replicaID = store.replicaID
                 record.updatedAt = Date()
                 do {
-                    try store.save(record)
+                    // A progress note: the attempt count survives a killed process; a host crash
+                    // may lose one increment, never the event.
+                    try store.save(record, durable: false)
                 } catch {
                     _ = try? store.release(claim)
                     throw error
@@ -167,7 +169,7 @@ struct MessageHandler: Sendable {
                 var record = (try? store.load(key)) ?? started
                 record.lastError = failure.description
                 record.updatedAt = Date()
-                try? store.save(record)
+                try? store.save(record, durable: false)
                 return record
             }) ?? record
             self.statistics.recordFailure(reason: failure.reason)
@@ -204,11 +206,6 @@ struct MessageHandler: Sendable {
     private func run(
         _ item: BlobWorkItem, record: CheckpointRecord, lease: MessageLease, claim: Claim, workDirectory: String, logger: Logger
     ) async -> Result<ProcessingResult, ProcessingFailure> {
-        do {
-            try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
-        } catch {
-            return .failure(ProcessingFailure(.retryable, reason: "work-directory", message: "cannot create the staging folder: \(error)"))
-        }
         let job = ProcessingJob(
             item: item, resumeFrom: record.step == .received ? nil : record.step.rawValue, attempt: record.attempts, workDirectory: workDirectory
         )
@@ -222,7 +219,7 @@ struct MessageHandler: Sendable {
                 if reached > current.step { current.step = reached }
                 current.timings[step] = seconds
                 current.updatedAt = Date()
-                try store.save(current)
+                try store.save(current, durable: false)
             }
         }
         let keeper = LeaseKeeper(queue: self.queue, visibilityTimeout: self.configuration.visibilityTimeout, logger: logger)

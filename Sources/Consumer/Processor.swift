@@ -26,8 +26,9 @@ public struct ProcessingJob: Sendable {
     public var resumeFrom: String?
     /// Which attempt this is, from 1 (the queue's dequeue count).
     public var attempt: Int
-    /// A folder of its own for this blob version's staging files (created, kept until the
-    /// event's final outcome).
+    /// A folder of its own for this blob version's staging files. The processor creates it when
+    /// it needs one (a `noop` run never touches the disk); the consumer keeps it between failed
+    /// attempts and removes it at the event's final outcome.
     public var workDirectory: String
 
     /// Creates a job.

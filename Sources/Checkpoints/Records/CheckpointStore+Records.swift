@@ -32,14 +32,19 @@ extension CheckpointStore {
         return record
     }
 
-    /// Writes `record` atomically: readers, and this folder after a crash, see the previous
-    /// version or this one, never a mix. Throws ``CheckpointError`` with ``CheckpointError/isDiskFull``
-    /// when the share is full.
-    public func save(_ record: CheckpointRecord) throws(CheckpointError) {
+    /// Writes `record` atomically: readers, and this folder after a crash of the process, see the
+    /// previous version or this one, never a mix. Throws ``CheckpointError`` with
+    /// ``CheckpointError/isDiskFull`` when the share is full.
+    ///
+    /// - Parameter durable: Flush the file and its folder to stable storage before returning, so
+    ///   the record also survives a crash of the host. Needed before acting on the record outside
+    ///   this folder (deleting the queue message of a completed event); progress notes (attempts,
+    ///   steps reached) can skip it: losing one to a power cut costs a repeated step at worst.
+    public func save(_ record: CheckpointRecord, durable: Bool = true) throws(CheckpointError) {
         let digest = record.key.digest
         let path = self.layout.recordPath(digest)
         let bytes = try CheckpointJSON.encode(record, path: path)
-        try self.writeAtomically(bytes, to: path, name: "\(digest).json")
+        try self.writeAtomically(bytes, to: path, name: "\(digest).json", durable: durable)
     }
 
     /// Removes the record for `key`; returns whether there was one.

@@ -66,15 +66,18 @@ package enum FileSystem {
 
     /// Writes `bytes` so that readers see either the old file or the complete new one: a temporary
     /// file in the same folder, flushed to stable storage, renamed over `path`, and the folder
-    /// flushed so the rename itself survives a crash.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, temporaryName: String) throws(CheckpointError) {
+    /// flushed so the rename itself survives a crash. Without `durable` the two flushes are left
+    /// out: still atomic for readers and across a crash of the process, not of the host.
+    static func writeAtomically(_ bytes: [UInt8], to path: String, temporaryName: String, durable: Bool = true) throws(CheckpointError) {
         guard let directory = parentDirectory(path) else { throw .fileSystem("cannot write", path: path, errno: EINVAL) }
         let temporary = directory + "/" + temporaryName
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw .fileSystem("cannot create", path: temporary, errno: errno) }
         do throws(CheckpointError) {
             try writeAll(descriptor, bytes, path: temporary)
-            guard fsync(descriptor) == 0 else { throw .fileSystem("cannot flush", path: temporary, errno: errno) }
+            if durable {
+                guard fsync(descriptor) == 0 else { throw .fileSystem("cannot flush", path: temporary, errno: errno) }
+            }
         } catch {
             close(descriptor)
             unlink(temporary)
@@ -86,7 +89,7 @@ package enum FileSystem {
             unlink(temporary)
             throw .fileSystem("cannot rename into place", path: path, errno: error)
         }
-        try syncDirectory(directory)
+        if durable { try syncDirectory(directory) }
     }
 
     /// Creates `path` only if nothing is there, and writes `bytes` into it. Returns `false` when the
