@@ -26,6 +26,9 @@ public final class Consumer: Service {
     public let statistics: ConsumerStatistics
     private let wakeUp = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let stopping = Atomic<Bool>(false)
+    /// The receive in progress, cancelled by ``stop()``: with storage unreachable it may be
+    /// retrying for minutes, and shutdown must not wait for it.
+    private let poll = Mutex<Task<[ReceivedQueueMessage], any Error>?>(nil)
 
     /// Creates a consumer over an account's queues and a checkpoint store.
     public init(
@@ -75,7 +78,19 @@ public final class Consumer: Service {
     /// Stops polling; in-flight work finishes within the grace period.
     public func stop() {
         self.stopping.store(true, ordering: .sequentiallyConsistent)
+        self.poll.withLock { $0?.cancel() }
         self.wake()
+    }
+
+    /// Receives up to `count` messages; cancelled at once when shutdown begins.
+    private func receive(_ count: Int) async throws -> [ReceivedQueueMessage] {
+        let queue = self.queue
+        let visibility = self.configuration.visibilityTimeout
+        let task = Task { try await queue.receiveMessages(maxMessages: count, visibilityTimeout: visibility) }
+        self.poll.withLock { $0 = task }
+        defer { self.poll.withLock { $0 = nil } }
+        if self.stopping.load(ordering: .sequentiallyConsistent) { task.cancel() }
+        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
     }
 
     private func wake() {
@@ -123,9 +138,9 @@ public final class Consumer: Service {
                 }
                 let messages: [ReceivedQueueMessage]
                 do {
-                    messages = try await self.queue.receiveMessages(
-                        maxMessages: min(32, self.configuration.batchSize, free), visibilityTimeout: self.configuration.visibilityTimeout
-                    )
+                    messages = try await self.receive(min(32, self.configuration.batchSize, free))
+                } catch where self.stopping.load(ordering: .sequentiallyConsistent) {
+                    break  // shutting down: the receive was cancelled
                 } catch {
                     statistics.recordPoll(result: "error")
                     self.logger.error("polling the queue failed; will try again", metadata: ["error": "\(error)"])
