@@ -46,8 +46,10 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Run this program instead of the sample app ({input} {output} {name} {stem} are replaced).", valueName: "command line"))
     var command: String?
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Set any configuration variable (repeatable).", valueName: "NAME=VALUE"))
-    var assignments: [String] = []
+    // The same group as the root command's, so its flags (--set, --log-level, ...) reach `dev`
+    // rather than being taken by the root.
+    @OptionGroup(title: "Configuration")
+    var options: ConfigurationOptions
 
     @Flag(help: "Show every log field (message ids, dequeue counts, ...).")
     var verbose = false
@@ -97,16 +99,13 @@ struct DevCommand: AsyncParsableCommand {
     }
 
     private func runLoop(endpoints: DevStorageEndpoints, location: String) async throws {
-        var flags: [String: String] = [:]
-        for assignment in self.assignments {
-            guard let equals = assignment.firstIndex(of: "="), SettingKey.named(String(assignment[..<equals])) != nil else {
-                throw ValidationError("--set expects NAME=VALUE with a variable from example.env, got '\(assignment)'")
-            }
-            flags[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
-        }
-        // The account is always the local one, whatever the environment says about Azure.
+        let flags = try self.options.flagValues()
+        // The account is always the local one, whatever the environment or a file says about Azure;
+        // a .env file is read only when named (the working folder's may hold production settings).
         let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AZURE_STORAGE_") }
-        var values = SettingsValues(flags: flags, processEnvironment: environment)
+        var file = try self.options.envFile.map { try EnvironmentFile(contentsOf: $0) }
+        if let values = file?.values { file?.values = values.filter { !$0.key.hasPrefix("AZURE_STORAGE_") } }
+        var values = SettingsValues(flags: flags, processEnvironment: environment, file: file)
         values.flags[SettingKey.connectionString.name] = endpoints.connectionString()
         if let command = self.command {
             values.flags[SettingKey.processor.name] = "command"

@@ -1,0 +1,283 @@
+"""Processor benchmark (not a test: it prints figures).
+
+Release build. Two measures of the whole per-file path (download, run the app, upload the outputs
+and `_manifest.json`):
+
+1. Throughput of `blobflow run`. Starts the development server on free ports with its default
+   Event Grid subscription (`input` -> `blobflow-events`), uploads N small files (1-10 KiB) into
+   `input` with the Azure SDK for Python, then runs `blobflow run --exit-when-idle 3s` with the
+   command processor and the sample app (`scripts/sample-app/app.sh`: report.json and an
+   upper-cased copy) at the given concurrency, once per transfer engine
+   (`BLOBFLOW_TRANSFER=native`, then `azcopy` with `BLOBFLOW_AZCOPY=.venv/bin/azcopy`), each on
+   its own batch of files. Prints files/s (process start to the newest manifest's completedAt),
+   the peak RSS of blobflow from os.wait4 (which on Linux includes the children it reaped: the
+   app, and azcopy) and blobflow's own VmHWM sampled from /proc, and checks that every file got a
+   manifest.
+2. Latency of `blobflow dev` (default settings, free ports): uploads files one at a time with the
+   SDK (not through the drop folder), after a random pause of up to --gap-max seconds so uploads
+   land at any point of the consumer's poll cycle, and measures upload completed -> the file's
+   `_manifest.json` exists in the output container (polled with the SDK every 20 ms). Prints p50
+   and p95 (target: p50 < 1.5 s).
+
+Usage: python Benchmarks/processor_bench.py [--files 500] [--concurrency 8] [--engines native,azcopy]
+                                            [--latency-files 50] [--gap-max 1.0] [--skip-build]
+"""
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+sys.path.insert(0, os.path.dirname(__file__))
+from devstore_bench import ACCOUNT, KEY  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLE_APP = os.path.join(ROOT, "scripts", "sample-app", "app.sh")
+AZCOPY = os.path.join(ROOT, ".venv", "bin", "azcopy")
+IDLE = 3.0
+
+
+def start_devstore(binary, folder):
+    """`blobflow devstore` on free ports, with the default subscription (input -> blobflow-events)."""
+    proc = subprocess.Popen([binary, "devstore", "--blob-port", "0", "--queue-port", "0", "--location", folder,
+                             "--log-level", "warning"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    blob = queue = None
+    for line in proc.stdout:
+        if line.startswith("Blob endpoint:"):
+            blob = line.split(": ", 1)[1].strip()
+        if line.startswith("Queue endpoint:"):
+            queue = line.split(": ", 1)[1].strip()
+        if line.startswith("Connection string:"):
+            break
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # keep draining
+    return proc, blob, queue
+
+
+def small_files(prefix, count, seed):
+    rng = random.Random(seed)
+    words = [b"alpha", b"beta", b"gamma", b"delta", b"blob", b"flow", b"Event", b"Grid", b"\n"]
+    files = {}
+    for index in range(count):
+        size = rng.randint(1024, 10 * 1024)
+        data = b" ".join(rng.choice(words) for _ in range(size // 4 + 1))[:size]
+        files[f"{prefix}/{index:04d}.txt"] = data
+    return files
+
+
+def upload_all(conn, files, threads=8):
+    from azure.storage.blob import BlobServiceClient
+    service = BlobServiceClient.from_connection_string(conn)
+    container = service.get_container_client("input")
+
+    def put(item):
+        name, data = item
+        container.upload_blob(name, data, overwrite=True)
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(put, files.items()))
+
+
+def queue_depth(conn, name="blobflow-events"):
+    from azure.storage.queue import QueueClient
+    return QueueClient.from_connection_string(conn, name).get_queue_properties().approximate_message_count
+
+
+def vmhwm_sampler(pid, result, stop):
+    """Keeps result[0] at the largest VmHWM (MiB) seen in /proc/pid/status."""
+    while not stop.is_set():
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        result[0] = max(result[0], int(line.split()[1]) / 1024)
+        except OSError:
+            return
+        time.sleep(0.05)
+
+
+def run_engine(blobflow, conn, work, engine, files, concurrency):
+    """One `blobflow run` over the queued events; returns a dict of figures."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "BLOBFLOW_"))}
+    env.update({
+        "AZURE_STORAGE_CONNECTION_STRING": conn,
+        "BLOBFLOW_PROCESSOR": "command",
+        "BLOBFLOW_COMMAND": f"/bin/sh {SAMPLE_APP} {{input}} {{output}}",
+        "BLOBFLOW_CONCURRENCY": str(concurrency),
+        "BLOBFLOW_TRANSFER": engine,
+        "BLOBFLOW_AZCOPY": AZCOPY,
+        "BLOBFLOW_CHECKPOINT_DIR": os.path.join(work, f"checkpoints-{engine}"),
+        "BLOBFLOW_MAX_POLL_INTERVAL": "250ms",
+        "BLOBFLOW_REPLICA_ID": "bench",
+        "BLOBFLOW_LOG_FORMAT": "json",
+        "BLOBFLOW_LOG_LEVEL": "notice",
+    })
+    log_path = os.path.join(work, f"run-{engine}.log")
+    hwm, stop = [0.0], threading.Event()
+    started_wall, started = time.time(), time.monotonic()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([blobflow, "run", "--exit-when-idle", f"{IDLE:g}s"], env=env, stdout=log, stderr=log,
+                                stdin=subprocess.DEVNULL)
+        sampler = threading.Thread(target=vmhwm_sampler, args=(proc.pid, hwm, stop), daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.monotonic() - started
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"blobflow run ({engine}) exited {proc.returncode}: {open(log_path).read()[-3000:]}")
+
+    from azure.storage.blob import BlobServiceClient
+    output = BlobServiceClient.from_connection_string(conn).get_container_client("output")
+    prefix = next(iter(files)).split("/", 1)[0] + "/"
+    manifests = {}
+    for item in output.list_blobs(name_starts_with=prefix):
+        if item.name.endswith("/_manifest.json"):
+            manifests[item.name[: -len("/_manifest.json")]] = item
+    missing = sorted(set(files) - set(manifests))
+    newest = 0.0
+    exit_codes = set()
+    steps = {"download": [], "process": [], "upload": []}
+    with ThreadPoolExecutor(8) as pool:
+        for body in pool.map(lambda n: output.download_blob(f"{n}/_manifest.json").readall(), sorted(manifests)):
+            manifest = json.loads(body)
+            exit_codes.add(manifest["exitCode"])
+            for step, values in steps.items():
+                values.append(manifest["timings"][step])
+            newest = max(newest, datetime.fromisoformat(manifest["completedAt"].replace("Z", "+00:00")).timestamp())
+    dead = os.path.join(work, f"checkpoints-{engine}", "deadletters")
+    return {
+        "engine": engine, "files": len(files), "manifests": len(manifests), "missing": missing,
+        "exit_codes": exit_codes, "dead_letters": len(os.listdir(dead)) if os.path.isdir(dead) else 0,
+        "busy": newest - started_wall, "elapsed": elapsed, "rss": usage.ru_maxrss / 1024, "hwm": hwm[0],
+        "steps": {step: statistics.mean(values) if values else float("nan") for step, values in steps.items()},
+    }
+
+
+def latency_in_dev(blobflow, work, count, gap_max, seed):
+    """Upload -> manifest latencies (seconds) under `blobflow dev` with default settings."""
+    from azure.storage.blob import BlobServiceClient
+    folder = os.path.join(work, "dev")
+    os.makedirs(folder)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "BLOBFLOW_"))}
+    proc = subprocess.Popen([blobflow, "dev", "--blob-port", "0", "--queue-port", "0", "--drop", "drop",
+                             "--outputs", "outputs", "--location", "loc"], cwd=folder, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=open(os.path.join(work, "dev.stderr.log"), "wb"), text=True)
+    try:
+        for line in proc.stdout:
+            if "Press Ctrl-C to stop." in line:
+                break
+        else:
+            raise RuntimeError(f"blobflow dev exited {proc.wait()} before its banner")
+        conn = None
+        with open(os.path.join(folder, "loc", "dev.env")) as env_file:
+            for line in env_file:
+                if line.startswith("AZURE_STORAGE_CONNECTION_STRING="):
+                    conn = line.split("=", 1)[1].strip().strip('"')
+        service = BlobServiceClient.from_connection_string(conn)
+        input_container = service.get_container_client("input")
+        output = service.get_container_client("output")
+        rng = random.Random(seed)
+        files = small_files("latency", count, seed)
+        latencies = []
+        for name, data in files.items():
+            time.sleep(rng.uniform(0, gap_max))
+            input_container.upload_blob(name, data, overwrite=True)
+            uploaded = time.monotonic()
+            manifest = output.get_blob_client(f"{name}/_manifest.json")
+            deadline = uploaded + 60
+            while not manifest.exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"no manifest for {name} after 60 s")
+                time.sleep(0.02)
+            latencies.append(time.monotonic() - uploaded)
+        return latencies
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(30)
+        if code != 0:
+            print(f"warning: blobflow dev exited {code} after SIGTERM", file=sys.stderr)
+
+
+def percentile(values, fraction):
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered), max(1, math.ceil(fraction * len(ordered)))) - 1]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--engines", default="native,azcopy")
+    parser.add_argument("--latency-files", type=int, default=50)
+    parser.add_argument("--gap-max", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--skip-build", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_build:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "blobflow"], cwd=ROOT, check=True)
+    blobflow = os.path.join(ROOT, ".build/release/blobflow")
+    work = tempfile.mkdtemp(prefix="blobflow-processor-bench-")
+    results = []
+    try:
+        server, blob_endpoint, queue_endpoint = start_devstore(blobflow, os.path.join(work, "store"))
+        try:
+            conn = (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
+                    f"BlobEndpoint={blob_endpoint};QueueEndpoint={queue_endpoint};")
+            for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
+                files = small_files(engine, args.files, args.seed)
+                print(f"uploading {len(files)} files for the {engine} engine ...", flush=True)
+                upload_all(conn, files)
+                deadline = time.monotonic() + 30
+                while queue_depth(conn) < len(files) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                print(f"  {queue_depth(conn)} events queued; blobflow run --exit-when-idle {IDLE:g}s, "
+                      f"BLOBFLOW_TRANSFER={engine} ...", flush=True)
+                results.append(run_engine(blobflow, conn, work, engine, files, args.concurrency))
+        finally:
+            server.terminate()
+            server.wait()
+
+        latencies = []
+        if args.latency_files > 0:
+            print(f"blobflow dev: {args.latency_files} files uploaded one at a time ...", flush=True)
+            latencies = latency_in_dev(blobflow, work, args.latency_files, args.gap_max, args.seed)
+
+        print(f"\nprocessor, {args.files} files of 1-10 KiB, sample app, development server on 127.0.0.1, "
+              f"{os.cpu_count()} cores")
+        for r in results:
+            check = "every file has a manifest" if not r["missing"] else \
+                f"MISSING {len(r['missing'])} manifests, e.g. {r['missing'][:3]}"
+            print(f"  blobflow run, BLOBFLOW_TRANSFER={r['engine']}, concurrency {args.concurrency}:")
+            print(f"      {r['files'] / r['busy']:8.1f} files/s   ({r['busy']:.1f} s to the last manifest; "
+                  f"{r['elapsed']:.1f} s with the {IDLE:g} s idle exit)")
+            print(f"      peak RSS {r['rss']:.1f} MiB (wait4, with reaped children); blobflow's own VmHWM {r['hwm']:.1f} MiB")
+            print("      mean seconds per file: " + ", ".join(f"{k} {v:.3f}" for k, v in r["steps"].items())
+                  + " (from the manifests' timings)")
+            print(f"      {r['manifests']}/{r['files']} manifests, app exit codes {sorted(r['exit_codes'])}, "
+                  f"{r['dead_letters']} dead letters: {check}")
+        if latencies:
+            print(f"  blobflow dev, default settings, upload -> _manifest.json in 'output' "
+                  f"({len(latencies)} files, one at a time, 0-{args.gap_max:g} s apart):")
+            print(f"      p50 {statistics.median(latencies):.3f} s   p95 {percentile(latencies, 0.95):.3f} s   "
+                  f"min {min(latencies):.3f} s   max {max(latencies):.3f} s   (target p50 < 1.5 s)")
+        if any(r["missing"] for r in results):
+            return 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
