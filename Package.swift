@@ -159,6 +159,7 @@ let package = Package(
             name: "Settings",
             dependencies: [
                 "Consumer",
+                "Processors",
                 "StorageClient",
                 "StorageHTTP",
                 "StorageCore",

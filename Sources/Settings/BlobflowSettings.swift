@@ -1,4 +1,5 @@
 public import Consumer
+import Processors
 import Foundation
 public import Logging
 
@@ -221,7 +222,7 @@ public struct BlobflowSettings: Sendable {
         settings.transferConcurrency = integer(.transferConcurrency, 16, 1...256)
         settings.blockSizeMiB = integer(.blockSize, 8, 1...4000)
         let environment = values.environment
-        let azcopy = Self.locateProgram(values[.azcopy] ?? "azcopy", environment: environment)
+        let azcopy = AzCopyTransferEngine.locate(explicitPath: values[.azcopy], environment: environment)
         if let explicit = values[.azcopy], azcopy == nil {
             problems.append("\(SettingKey.azcopy): '\(explicit)' is not an executable file")
         }
@@ -264,8 +265,7 @@ public struct BlobflowSettings: Sendable {
                 problems.append("\(SettingKey.processor)=container needs \(SettingKey.image), the app's image")
             }
             let engine = values[.containerEngine]
-            settings.containerEngine = engine.flatMap { Self.locateProgram($0, environment: environment) }
-                ?? (engine == nil ? (Self.locateProgram("podman", environment: environment) ?? Self.locateProgram("docker", environment: environment)) : nil)
+            settings.containerEngine = ContainerProcessor.locateEngine(preferred: engine, environment: environment)
             if settings.containerEngine == nil {
                 problems.append(
                     engine.map { "\(SettingKey.containerEngine): '\($0)' is not an executable on PATH or a path" }
@@ -274,17 +274,6 @@ public struct BlobflowSettings: Sendable {
             }
         }
         return (settings, problems)
-    }
-
-    /// An executable file: `name` itself when it contains a slash, else the first match on PATH.
-    static func locateProgram(_ name: String, environment: [String: String]) -> String? {
-        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for folder in path.split(separator: ":") {
-            let candidate = "\(folder)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
     }
 
     /// A message when outputs would land where input events are raised: each output would raise

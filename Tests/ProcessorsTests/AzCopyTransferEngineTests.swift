@@ -411,13 +411,13 @@ struct AzCopyTransferEngineTests {
             "HTTPS_PROXY": "http://proxy:3128", "IDENTITY_ENDPOINT": "http://169.254.169.254", "AZURE_CLIENT_ID": "client",
             "AZCOPY_BUFFER_GB": "1", "AZCOPY_AUTO_LOGIN_TYPE": "SPN", "AZCOPY_SPA_CLIENT_SECRET": "secret", "UNRELATED": "x",
         ]
-        let sas = AzCopyEnvironment.build(inherited: inherited, runFolder: "/work/run", concurrency: 8, autoLoginType: nil)
+        let sas = AzCopyEnvironment.build(inherited: inherited, runFolder: "/srv/run", concurrency: 8, autoLoginType: nil)
         #expect(sas == [
-            "PATH": "/usr/bin", "HOME": "/work/run", "HTTPS_PROXY": "http://proxy:3128", "AZCOPY_BUFFER_GB": "1",
-            "AZCOPY_LOG_LOCATION": "/work/run/logs", "AZCOPY_JOB_PLAN_LOCATION": "/work/run/plans", "AZCOPY_DISABLE_SYSLOG": "true",
+            "PATH": "/usr/bin", "HOME": "/srv/run", "HTTPS_PROXY": "http://proxy:3128", "AZCOPY_BUFFER_GB": "1",
+            "AZCOPY_LOG_LOCATION": "/srv/run/logs", "AZCOPY_JOB_PLAN_LOCATION": "/srv/run/plans", "AZCOPY_DISABLE_SYSLOG": "true",
             "AZCOPY_DOWNLOAD_TO_TEMP_PATH": "true", "AZCOPY_CONCURRENCY_VALUE": "8",
         ])
-        let msi = AzCopyEnvironment.build(inherited: inherited, runFolder: "/work/run", concurrency: nil, autoLoginType: "MSI")
+        let msi = AzCopyEnvironment.build(inherited: inherited, runFolder: "/srv/run", concurrency: nil, autoLoginType: "MSI")
         #expect(msi["AZCOPY_AUTO_LOGIN_TYPE"] == "MSI")
         #expect(msi["IDENTITY_ENDPOINT"] == "http://169.254.169.254")
         #expect(msi["AZURE_CLIENT_ID"] == "client")
