@@ -39,23 +39,26 @@ struct DevQueue: Sendable {
         self.order = Heap()
     }
 
-    /// Up to `limit` messages visible at `now`, oldest first; expired ones are dropped on the way
-    /// and returned separately so the caller can journal their removal.
+    /// Up to `limit` messages visible at `now`, oldest first, and the ids of expired messages met
+    /// on the way, for the caller to journal and then remove. Nothing observable changes here:
+    /// only stale index entries are dropped.
     mutating func visibleMessages(limit: Int, now: StorageDate) -> (visible: [QueueMessage], expired: [String]) {
         var taken: [VisibilityEntry] = []
+        var skipped: [VisibilityEntry] = []
         var expired: [String] = []
         while taken.count < limit, let entry = self.order.min, entry.visibleAt <= now {
             self.order.removeMin()
             guard self.generations[entry.id] == entry.generation, let message = self.messages[entry.id] else { continue }
             if message.isExpired(at: now) {
-                self.remove(entry.id)
+                skipped.append(entry)
                 expired.append(entry.id)
                 continue
             }
             taken.append(entry)
         }
-        // Put the entries back: the caller decides whether the messages move (dequeue) or stay (peek).
-        for entry in taken { self.order.insert(entry) }
+        // Put the entries back: the caller decides whether the messages move (dequeue) or stay
+        // (peek), and removes the expired ones once their removal is journaled.
+        for entry in taken + skipped { self.order.insert(entry) }
         return (taken.compactMap { self.messages[$0.id] }, expired)
     }
 

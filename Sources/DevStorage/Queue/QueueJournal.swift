@@ -65,7 +65,8 @@ final class QueueJournal: @unchecked Sendable {
         self.recordsWritten = records.count
     }
 
-    /// Appends records in one write.
+    /// Appends records in one write. A write that fails part-way (disk full) is cut off again,
+    /// so the journal never keeps a torn line that the next record would be glued to.
     func append(_ records: [QueueJournalRecord]) throws {
         guard !records.isEmpty else { return }
         var data = Data()
@@ -73,7 +74,13 @@ final class QueueJournal: @unchecked Sendable {
             data.append(try self.encoder.encode(record))
             data.append(UInt8(ascii: "\n"))
         }
-        try data.withUnsafeBytes { try DevStorageIOError.writeAll($0, to: self.descriptor, what: "the queue journal") }
+        let end = lseek(self.descriptor, 0, SEEK_END)
+        do {
+            try data.withUnsafeBytes { try DevStorageIOError.writeAll($0, to: self.descriptor, what: "the queue journal") }
+        } catch {
+            if end >= 0 { _ = ftruncate(self.descriptor, end) }
+            throw error
+        }
         self.recordsWritten += records.count
     }
 

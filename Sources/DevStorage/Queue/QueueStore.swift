@@ -34,7 +34,6 @@ final class QueueStore: Sendable {
                 guard existing.metadata == metadata else { throw StorageServiceError.queueAlreadyExists }
                 return .existed
             }
-            state.queues[account, default: [:]][name] = DevQueue(metadata: metadata)
             records.append(.init(op: .createQueue, account: account, queue: name, metadata: metadata))
             return .created
         }
@@ -42,7 +41,7 @@ final class QueueStore: Sendable {
 
     func deleteQueue(account: String, name: String) throws(StorageServiceError) {
         try self.mutate { state, records in
-            guard state.queues[account]?.removeValue(forKey: name) != nil else { throw StorageServiceError.queueNotFound }
+            guard state.queues[account]?[name] != nil else { throw StorageServiceError.queueNotFound }
             records.append(.init(op: .deleteQueue, account: account, queue: name))
         }
     }
@@ -63,7 +62,6 @@ final class QueueStore: Sendable {
     func setMetadata(account: String, name: String, metadata: [String: String]) throws(StorageServiceError) {
         try self.mutate { state, records in
             guard state.queues[account]?[name] != nil else { throw StorageServiceError.queueNotFound }
-            state.queues[account]![name]!.metadata = metadata
             records.append(.init(op: .setMetadata, account: account, queue: name, metadata: metadata))
         }
     }
@@ -74,7 +72,6 @@ final class QueueStore: Sendable {
         try self.mutate { state, records in
             guard state.queues[account]?[queue] != nil else { throw StorageServiceError.queueNotFound }
             let now = StorageDate.now()
-            state.nextSequence += 1
             let message = QueueMessage(
                 id: UUIDText.random(),
                 text: text,
@@ -83,9 +80,8 @@ final class QueueStore: Sendable {
                 timeNextVisible: now.adding(seconds: Int64(visibilityTimeout)),
                 dequeueCount: 0,
                 popReceipt: PopReceipt.random(),
-                sequence: state.nextSequence
+                sequence: state.nextSequence + 1
             )
-            state.queues[account]![queue]!.store(message)
             records.append(.init(op: .store, account: account, queue: queue, message: message))
             return message
         }
@@ -102,7 +98,6 @@ final class QueueStore: Sendable {
                 message.dequeueCount += 1
                 message.popReceipt = PopReceipt.random()
                 message.timeNextVisible = now.adding(seconds: Int64(visibilityTimeout))
-                state.queues[account]![queue]!.store(message)
                 records.append(.init(op: .store, account: account, queue: queue, message: message))
                 received.append(message)
             }
@@ -131,7 +126,6 @@ final class QueueStore: Sendable {
             message.popReceipt = PopReceipt.random()
             message.timeNextVisible = StorageDate.now().adding(seconds: Int64(visibilityTimeout))
             if let text { message.text = text }
-            state.queues[account]![queue]!.store(message)
             records.append(.init(op: .store, account: account, queue: queue, message: message))
             return message
         }
@@ -142,7 +136,6 @@ final class QueueStore: Sendable {
             guard state.queues[account]?[queue] != nil else { throw StorageServiceError.queueNotFound }
             guard let message = state.queues[account]![queue]!.messages[id] else { throw StorageServiceError.messageNotFound }
             guard message.popReceipt == popReceipt else { throw StorageServiceError.popReceiptMismatch }
-            state.queues[account]![queue]!.remove(id)
             records.append(.init(op: .remove, account: account, queue: queue, id: id))
         }
     }
@@ -150,14 +143,17 @@ final class QueueStore: Sendable {
     func clear(account: String, queue: String) throws(StorageServiceError) {
         try self.mutate { state, records in
             guard state.queues[account]?[queue] != nil else { throw StorageServiceError.queueNotFound }
-            state.queues[account]![queue]!.removeAll()
             records.append(.init(op: .clear, account: account, queue: queue))
         }
     }
 
     // MARK: Persistence
 
-    /// Runs a change under the lock and journals what it recorded before the caller answers.
+    /// Runs a change under the lock: `body` checks the request and describes the change as
+    /// journal records (it may reorder a queue's visibility index, never change what a client
+    /// can observe); the records are applied to memory only once the journal holds them. A
+    /// failed write (disk full) thus answers 500 and changes nothing, in memory or on disk, so
+    /// no acknowledged change is lost and no refused one comes back after a restart.
     private func mutate<Result>(
         _ body: (inout State, inout [QueueJournalRecord]) throws -> Result
     ) throws(StorageServiceError) -> Result {
@@ -166,10 +162,13 @@ final class QueueStore: Sendable {
                 var records: [QueueJournalRecord] = []
                 let result = try body(&state, &records)
                 try self.journal.append(records)
+                for record in records { Self.apply(record, to: &state) }
                 if self.journal.recordCount > 200_000,
                     self.journal.recordCount > 4 * state.queues.values.reduce(0, { $0 + $1.values.reduce(0) { $0 + $1.count } })
                 {
-                    try self.journal.rewrite(with: Self.snapshot(of: state.queues))
+                    // Compaction only shortens the journal: the change is already durable, so a
+                    // failure here (disk full) keeps the longer journal and fails nothing.
+                    try? self.journal.rewrite(with: Self.snapshot(of: state.queues))
                 }
                 return result
             }
