@@ -35,6 +35,16 @@ struct BlobRecord: Codable, Sendable {
     var uncommitted: [BlockReference]
     /// The copy that produced this blob, if any.
     var copy: CopyState?
+    /// The tier set explicitly (upload header, Set Blob Tier, Copy Blob); nil means the
+    /// account's default, Hot, reported as inferred.
+    var tier: AccessTier?
+    /// When `tier` was last set, reported as `x-ms-access-tier-change-time`.
+    var tierChangeTime: StorageDate?
+
+    /// The tier Azure reports: the explicit one, or the inferred default.
+    var effectiveTier: AccessTier { self.tier ?? .hot }
+    /// Archive blobs are offline: their content cannot be read or changed until rehydrated.
+    var isArchived: Bool { self.tier == .archive }
 
     var size: Int64 { self.blocks.reduce(0) { $0 + $1.size } }
     var quotedETag: String { "\"" + self.etag + "\"" }

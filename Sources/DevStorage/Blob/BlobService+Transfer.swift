@@ -15,6 +15,7 @@ extension BlobService {
             throw .invalidHeader("x-ms-blob-type", "\(blobType) (the development server stores block blobs only)")
         }
         try Self.checkDeclaredLength(request, limit: Self.maxPutBlobBytes)
+        let tier = try AccessTier.requested(request)
         // Fail before reading a large body when the container is missing.
         _ = try self.store.container(account: request.account, name: container)
         let written = try await self.store.extents.write(body, maxBytes: Self.maxPutBlobBytes)
@@ -33,7 +34,8 @@ extension BlobService {
                 BlobRecord(
                     name: blob, isCommitted: true, created: StorageDate.now(), lastModified: StorageDate.now(), etag: "",
                     properties: properties, metadata: metadata,
-                    blocks: [BlockReference(id: "", size: written.size, extent: written.name)], uncommitted: []
+                    blocks: [BlockReference(id: "", size: written.size, extent: written.name)], uncommitted: [],
+                    tier: tier, tierChangeTime: tier.map { _ in StorageDate.now() }
                 )
             }
         } catch {
@@ -98,6 +100,7 @@ extension BlobService {
             wanted.append((child.name, child.text))
         }
         guard wanted.count <= 50_000 else { throw .invalidBlockList }
+        let tier = try AccessTier.requested(request)
         var properties = Self.httpProperties(request, blobPrefixed: true)
         properties.contentMD5 = request.header("x-ms-blob-content-md5")
         let metadata = request.metadata
@@ -118,7 +121,8 @@ extension BlobService {
             }
             return BlobRecord(
                 name: blob, isCommitted: true, created: StorageDate.now(), lastModified: StorageDate.now(), etag: "",
-                properties: properties, metadata: metadata, blocks: blocks, uncommitted: []
+                properties: properties, metadata: metadata, blocks: blocks, uncommitted: [],
+                tier: tier, tierChangeTime: tier.map { _ in StorageDate.now() }
             )
         }
         self.events.blobCommitted(request: request, container: container, record: record, api: "PutBlockList")
@@ -174,6 +178,11 @@ extension BlobService {
         } catch {
             throw .cannotVerifyCopySource
         }
+        // The destination takes the tier the request names, else the account default (inferred
+        // Hot); the source's tier is not carried. An archived source is offline: only Copy Blob to
+        // a named tier reads it (rehydration by copy, immediate here); Put Blob From URL cannot.
+        let tier = try AccessTier.requested(request)
+        if sourceRecord.isArchived, synchronous || tier == nil { throw .blobArchived }
         let requestMetadata = request.metadata
         var properties = sourceRecord.properties
         if synchronous {
@@ -189,7 +198,8 @@ extension BlobService {
                 properties: properties,
                 metadata: requestMetadata.isEmpty || synchronous ? sourceRecord.metadata : requestMetadata,
                 blocks: sourceRecord.blocks, uncommitted: [],
-                copy: .init(id: copyID, source: SecretRedaction.redactQuery(sourceURL), completed: StorageDate.now(), bytes: sourceRecord.size)
+                copy: .init(id: copyID, source: SecretRedaction.redactQuery(sourceURL), completed: StorageDate.now(), bytes: sourceRecord.size),
+                tier: tier, tierChangeTime: tier.map { _ in StorageDate.now() }
             )
         }
         self.events.blobCommitted(request: request, container: container, record: record, api: synchronous ? "PutBlob" : "CopyBlob")
@@ -212,9 +222,14 @@ extension BlobService {
         let target = afterScheme[pathStart...]
         let pathPart = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
         let query = target.contains("?") ? PercentEncoding.queryItems(target.split(separator: "?", maxSplits: 1)[1]) : []
-        let segments = pathPart.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: true)
-        guard segments.count == 3, let account = PercentEncoding.decode(segments[0]), let container = PercentEncoding.decode(segments[1]),
-            let blob = PercentEncoding.decode(segments[2])
+        // `https://ACCOUNT.blob.core.windows.net/CONTAINER/BLOB` (what the Azure CLI and the SDKs
+        // build from an account name) names a served account by its host: the path then starts
+        // at the container. Any other host is taken as this server, path-style.
+        let host = afterScheme[..<pathStart]
+        let hostAccount = ProductionHost.account(inHost: host, service: .blob)
+        let segments = pathPart.split(separator: "/", maxSplits: hostAccount == nil ? 2 : 1, omittingEmptySubsequences: true)
+        let names = (hostAccount.map { [$0] } ?? []) + segments.map { PercentEncoding.decode($0) }
+        guard names.count == 3, let account = names[0], let container = names[1], let blob = names[2]
         else { throw .invalidHeader("x-ms-copy-source", SecretRedaction.redactQuery(url)) }
         guard self.authorizer.hasAccount(account) else { throw .cannotVerifyCopySource }
         if let sas = SharedAccessSignature(query: query) {
@@ -241,7 +256,10 @@ extension BlobService {
     func getBlob(_ request: StorageRequest, container: String, blob: String, operation: String) async throws(StorageServiceError) -> Response {
         // The server keeps no snapshots or versions, so any named one does not exist.
         if request.query("snapshot") != nil || request.query("versionid") != nil { throw .blobNotFound }
-        let record = try self.store.blob(account: request.account, container: container, name: blob)
+        // The pin keeps this version's bytes until the response is written, whatever overwrites
+        // or deletes the blob meanwhile.
+        let (record, pin) = try self.store.blobForReading(account: request.account, container: container, name: blob)
+        if operation == "GetBlob", record.isArchived { throw .blobArchived }
         if try BlobConditions(request).checkRead(etag: record.etag, lastModified: record.lastModified) == .notModified {
             var headers = Self.writeHeaders(record)
             headers[HTTPField.Name("x-ms-request-server-encrypted")!] = nil
@@ -287,9 +305,12 @@ extension BlobService {
             let blocks = record.blocks
             let range = range
             response.body = ResponseBody(contentLength: Int(range.count)) { writer in
+                defer { pin.release() }
                 try await extents.stream(blocks, range: range, to: &writer)
                 try await writer.finish(nil)
             }
+        } else {
+            pin.release()
         }
         return response
     }
@@ -349,8 +370,9 @@ extension BlobService {
         headers[HTTPField.Name("x-ms-lease-state")!] = "available"
         headers[HTTPField.Name("x-ms-lease-status")!] = "unlocked"
         headers[HTTPField.Name("x-ms-server-encrypted")!] = "true"
-        headers[HTTPField.Name("x-ms-access-tier")!] = "Hot"
-        headers[HTTPField.Name("x-ms-access-tier-inferred")!] = "true"
+        headers[HTTPField.Name("x-ms-access-tier")!] = record.effectiveTier.rawValue
+        if record.tier == nil { headers[HTTPField.Name("x-ms-access-tier-inferred")!] = "true" }
+        if let changed = record.tierChangeTime { headers[HTTPField.Name("x-ms-access-tier-change-time")!] = changed.rfc1123 }
         if let copy = record.copy {
             headers[HTTPField.Name("x-ms-copy-id")!] = copy.id
             headers[HTTPField.Name("x-ms-copy-source")!] = copy.source

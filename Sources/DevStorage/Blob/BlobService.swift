@@ -27,7 +27,7 @@ struct BlobService: Sendable {
             case (.put, "service", "properties"): return "SetBlobServiceProperties"
             case (.get, "account", "properties"), (.head, "account", "properties"): return "GetAccountInformation"
             case (.post, "service", "userdelegationkey"): return UserDelegationKeyOperation.name
-            default: return "BlobServiceOperation"
+            default: return UnsupportedOperation.logName(request)
             }
         }
         guard request.subPath != nil else {
@@ -40,7 +40,7 @@ struct BlobService: Sendable {
             case (.put, nil): return "CreateContainer"
             case (.get, nil), (.head, nil): return "GetContainerProperties"
             case (.delete, nil): return "DeleteContainer"
-            default: return "ContainerOperation"
+            default: return UnsupportedOperation.logName(request)
             }
         }
         switch (method, comp) {
@@ -57,7 +57,7 @@ struct BlobService: Sendable {
         case (.get, nil): return "GetBlob"
         case (.head, nil): return "GetBlobProperties"
         case (.delete, nil): return "DeleteBlob"
-        default: return "BlobOperation(\(comp ?? method.rawValue))"
+        default: return UnsupportedOperation.logName(request)
         }
     }
 
@@ -97,27 +97,42 @@ struct BlobService: Sendable {
             try self.authorizer.authorize(request, requirement: .object(["w"]))
             let metadata = request.metadata
             let record = try self.store.update(account: request.account, container: container, name: blob, conditions: BlobConditions(request)) {
-                $0.metadata = metadata
+                (record: inout BlobRecord) throws(StorageServiceError) in
+                guard !record.isArchived else { throw .blobArchived }
+                record.metadata = metadata
             }
             return StorageResponse.empty(.ok, request, headers: Self.writeHeaders(record))
         case "SetBlobProperties":
             try self.authorizer.authorize(request, requirement: .object(["w"]))
             let properties = Self.httpProperties(request, blobPrefixed: true)
             let record = try self.store.update(account: request.account, container: container, name: blob, conditions: BlobConditions(request)) {
-                $0.properties = properties
+                (record: inout BlobRecord) throws(StorageServiceError) in
+                guard !record.isArchived else { throw .blobArchived }
+                record.properties = properties
             }
             return StorageResponse.empty(.ok, request, headers: Self.writeHeaders(record))
         case "SetBlobTier":
             try self.authorizer.authorize(request, requirement: .object(["w"]))
-            _ = try self.store.blob(account: request.account, container: container, name: blob)
-            return StorageResponse.empty(.ok, request)
+            return try self.setBlobTier(request, container: container, blob: blob)
         case "DeleteBlob":
             try self.authorizer.authorize(request, requirement: .object(["d"]))
             try self.store.deleteBlob(account: request.account, container: container, name: blob, conditions: BlobConditions(request))
             return StorageResponse.empty(.accepted, request, headers: [HTTPField.Name("x-ms-delete-type-permanent")!: "true"])
         default:
-            throw .unsupportedOperation(operation)
+            throw .notImplemented(request)
         }
+    }
+
+    /// Set Blob Tier: `x-ms-access-tier` names the new tier. Leaving Archive for an online tier
+    /// (rehydration, hours in Azure) completes at once here, so the answer is always 200, never
+    /// Azure's 202 "rehydrate pending". Like Azure, the ETag and Last-Modified stay as they were.
+    private func setBlobTier(_ request: StorageRequest, container: String, blob: String) throws(StorageServiceError) -> Response {
+        guard let tier = try AccessTier.requested(request) else { throw .missingHeader("x-ms-access-tier") }
+        if let priority = request.header("x-ms-rehydrate-priority"), !["standard", "high"].contains(priority.lowercased()) {
+            throw .invalidHeader("x-ms-rehydrate-priority", priority)
+        }
+        try self.store.setTier(account: request.account, container: container, name: blob, tier: tier)
+        return StorageResponse.empty(.ok, request)
     }
 
     // MARK: Service and containers
@@ -141,7 +156,7 @@ struct BlobService: Sendable {
                 HTTPField.Name("x-ms-is-hns-enabled")!: "false",
             ])
         default:
-            throw .unsupportedOperation("\(request.method.rawValue) on the blob service root.")
+            throw .notImplemented(request)
         }
     }
 
@@ -192,7 +207,7 @@ struct BlobService: Sendable {
             )
             return try self.listBlobs(request, container: container)
         default:
-            throw .unsupportedOperation(operation)
+            throw .notImplemented(request)
         }
     }
 
@@ -311,8 +326,9 @@ struct BlobService: Sendable {
             xml.element("Cache-Control", record.properties.cacheControl)
             xml.element("Content-Disposition", record.properties.contentDisposition)
             xml.element("BlobType", "BlockBlob")
-            xml.element("AccessTier", "Hot")
-            xml.element("AccessTierInferred", "true")
+            xml.element("AccessTier", record.effectiveTier.rawValue)
+            if record.tier == nil { xml.element("AccessTierInferred", "true") }
+            if let changed = record.tierChangeTime { xml.element("AccessTierChangeTime", changed.rfc1123) }
             xml.element("LeaseStatus", "unlocked")
             xml.element("LeaseState", "available")
             xml.element("ServerEncrypted", "true")

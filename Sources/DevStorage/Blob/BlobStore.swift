@@ -196,20 +196,56 @@ final class BlobStore: Sendable {
 
     /// Changes a committed blob's metadata or properties, giving it a new ETag.
     func update(
-        account: String, container: String, name: String, conditions: BlobConditions, _ change: (inout BlobRecord) -> Void
+        account: String, container: String, name: String, conditions: BlobConditions,
+        _ change: (inout BlobRecord) throws(StorageServiceError) -> Void
     ) throws(StorageServiceError) -> BlobRecord {
         try self.withState { state in
             let key = ContainerKey(account: account, container: container)
             guard state.containers[key] != nil else { throw StorageServiceError.containerNotFound }
             guard var record = state.containers[key]!.blobs[name], record.isCommitted else { throw StorageServiceError.blobNotFound }
             try conditions.checkWrite(existing: (record.etag, record.lastModified))
-            change(&record)
+            try change(&record)
             record.lastModified = StorageDate.now()
             record.etag = ETagGenerator.next()
             try self.persist(record, account: account, container: container)
             state.containers[key]!.blobs[name] = record
             return record
         }
+    }
+
+    /// Sets a committed blob's access tier. As in Azure, the ETag and Last-Modified stay: the
+    /// content and properties did not change.
+    func setTier(account: String, container: String, name: String, tier: AccessTier) throws(StorageServiceError) {
+        try self.withState { state in
+            let key = ContainerKey(account: account, container: container)
+            guard state.containers[key] != nil else { throw StorageServiceError.containerNotFound }
+            guard var record = state.containers[key]!.blobs[name], record.isCommitted else { throw StorageServiceError.blobNotFound }
+            record.tier = tier
+            record.tierChangeTime = StorageDate.now()
+            try self.persist(record, account: account, container: container)
+            state.containers[key]!.blobs[name] = record
+        }
+    }
+
+    /// The committed blob with this name, with its content's extents held until the returned
+    /// pin is released (or dropped): an overwrite or delete meanwhile removes the record at once
+    /// but leaves the bytes in place for this reader.
+    func blobForReading(account: String, container: String, name: String) throws(StorageServiceError) -> (BlobRecord, ReadPin) {
+        try self.withState { state in
+            guard let containerState = state.containers[ContainerKey(account: account, container: container)] else {
+                throw StorageServiceError.containerNotFound
+            }
+            guard let blob = containerState.blobs[name], blob.isCommitted else { throw StorageServiceError.blobNotFound }
+            let extents = blob.blocks.map(\.extent)
+            for extent in extents { state.extentReferences[extent, default: 0] += 1 }
+            return (blob, ReadPin(store: self, extents: extents))
+        }
+    }
+
+    /// Drops the references a reader held; extents nothing else references go.
+    fileprivate func unpin(_ extents: [String]) {
+        let released = self.state.withLock { state in extents.filter { Self.release($0, in: &state) } }
+        self.extents.remove(released)
     }
 
     func deleteBlob(account: String, container: String, name: String, conditions: BlobConditions) throws(StorageServiceError) {
@@ -296,6 +332,29 @@ final class BlobStore: Sendable {
     private func persist(_ record: BlobRecord, account: String, container: String) throws {
         try AtomicFile.write(JSONEncoder().encode(record), to: self.blobPath(account: account, container: container, name: record.name))
     }
+}
+
+/// A reader's hold on a blob's extents, taken by ``BlobStore/blobForReading(account:container:name:)``.
+/// Released by `release()` when the response is written, or when the pin is dropped without it
+/// (a response never sent), so no extent outlives every holder.
+final class ReadPin: Sendable {
+    private let store: BlobStore
+    private let extents: Mutex<[String]?>
+
+    fileprivate init(store: BlobStore, extents: [String]) {
+        self.store = store
+        self.extents = Mutex(extents)
+    }
+
+    func release() {
+        guard let extents = self.extents.withLock({ held -> [String]? in
+            defer { held = nil }
+            return held
+        }) else { return }
+        self.store.unpin(extents)
+    }
+
+    deinit { self.release() }
 }
 
 extension String {

@@ -136,9 +136,14 @@ extension StorageServiceError {
     static func invalidURI(_ detail: String) -> Self {
         .init(.badRequest, "InvalidUri", "The requested URI does not represent any resource on the server. \(detail)")
     }
-    static func unsupportedOperation(_ detail: String) -> Self {
-        .init(.badRequest, "UnsupportedQueryParameter", "The development storage server does not implement this operation. \(detail)")
+    /// What Azurite answers for an operation it lacks: 501 `APINotImplemented`, naming the
+    /// operation in Azure's words. A request that names no operation of the service at all gets
+    /// Azure's 405 `UnsupportedHttpVerb` (a 501 would claim the operation exists).
+    static func notImplemented(_ request: StorageRequest) -> Self {
+        guard let name = UnsupportedOperation.name(request) else { return .unsupportedHTTPVerb }
+        return .init(.notImplemented, "APINotImplemented", "The development storage server does not implement \(name).")
     }
+    static let blobArchived = Self(.conflict, "BlobArchived", "This operation is not permitted on an archived blob.")
     static func internalError(_ detail: String) -> Self {
         .init(.internalServerError, "InternalError", "The server encountered an internal error. \(detail)")
     }

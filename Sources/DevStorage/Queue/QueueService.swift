@@ -19,7 +19,7 @@ struct QueueService: Sendable {
         case (nil, _, .get) where comp == "properties": return "GetQueueServiceProperties"
         case (nil, _, .put) where comp == "properties": return "SetQueueServiceProperties"
         case (nil, _, .post) where UserDelegationKeyOperation.matches(request): return UserDelegationKeyOperation.name
-        case (nil, _, _): return "QueueServiceOperation"
+        case (nil, _, _): return UnsupportedOperation.logName(request)
         case (_, nil, .put) where comp == "metadata": return "SetQueueMetadata"
         case (_, nil, .get) where comp == "metadata", (_, nil, .head) where comp == "metadata": return "GetQueueMetadata"
         case (_, nil, .get) where comp == "acl", (_, nil, .head) where comp == "acl": return "GetQueueACL"
@@ -31,7 +31,7 @@ struct QueueService: Sendable {
         case (_, "messages", .delete): return "ClearMessages"
         case (_, _, .put): return "UpdateMessage"
         case (_, _, .delete): return "DeleteMessage"
-        default: return "QueueOperation"
+        default: return UnsupportedOperation.logName(request)
         }
     }
 
@@ -136,7 +136,7 @@ struct QueueService: Sendable {
             try self.authorizer.authorize(request, requirement: .service(["w"]))
             return StorageResponse.empty(.accepted, request)
         default:
-            throw .unsupportedOperation("\(request.method.rawValue) on the queue service root.")
+            throw .notImplemented(request)
         }
     }
 
