@@ -62,10 +62,14 @@ struct DevstoreCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
+    /// The root command's options: its `--log-level` takes the flag when it is given after
+    /// `devstore` too, so the level is read from there as well.
+    @ParentCommand var root: Blobflow
+
     func run() async throws {
         let configuration = try self.makeConfiguration()
         var logger = Logger(label: "blobflow.devstore")
-        logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+        logger.logLevel = Logger.Level(rawValue: self.root.options.logLevel ?? self.logLevel) ?? .info
         let subscriptions = configuration.subscriptions
         let location = configuration.location
         let oauth = configuration.acceptBearerTokens

@@ -27,7 +27,9 @@ struct DevStorageResponder: HTTPResponder {
             )
             operation = self.service == .blob ? BlobService.operationName(storageRequest) : QueueService.operationName(storageRequest)
             if let faults, let fault = faults.fault(for: operation) {
-                return try await self.inject(fault, faults: faults, request: storageRequest, operation: operation)
+                let response = try await self.inject(fault, faults: faults, request: storageRequest, operation: operation)
+                self.log(request, operation: operation, response: response, started: started, requestID: requestID)
+                return response
             }
             switch self.service {
             case .blob: response = try await self.blobs.handle(storageRequest, operation: operation, body: request.body)
@@ -44,7 +46,7 @@ struct DevStorageResponder: HTTPResponder {
         } catch {
             response = StorageResponse.error(.internalError("\(error)"), requestID: requestID, method: request.method, version: version)
         }
-        self.log(request, operation: operation, status: response.status, started: started, requestID: requestID)
+        self.log(request, operation: operation, response: response, started: started, requestID: requestID)
         return response
     }
 
@@ -87,16 +89,29 @@ struct DevStorageResponder: HTTPResponder {
 
     private struct InjectedDrop: Error {}
 
-    private func log(_ request: Request, operation: String, status: HTTPResponse.Status, started: ContinuousClock.Instant, requestID: String) {
+    private static func tenths(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    /// The request log: at debug level one line per request (at warning level for 5xx answers),
+    /// `METHOD PATH -> STATUS [ERROR-CODE] (request REQUEST-ID, N ms)`, the path with any SAS
+    /// signature removed. The time is until the response head is ready; a streamed body may take
+    /// longer to send.
+    private func log(_ request: Request, operation: String, response: Response, started: ContinuousClock.Instant, requestID: String) {
+        let status = response.status
         guard self.logger.logLevel <= .debug || status.code >= 500 else { return }
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let errorCode = response.headers[.xMsErrorCode]
+        let path = SecretRedaction.redactQuery(request.head.path ?? "/")
+        let code = errorCode.map { " " + $0 } ?? ""
         self.logger.log(
             level: status.code >= 500 ? .warning : .debug,
-            "\(request.method.rawValue) \(SecretRedaction.redactQuery(request.head.path ?? "/")) -> \(status.code)",
+            "\(request.method.rawValue) \(path) -> \(status.code)\(code) (request \(requestID), \(Self.tenths(milliseconds)) ms)",
             metadata: [
                 "service": "\(self.service.rawValue)", "operation": "\(operation)", "status": "\(status.code)",
-                "duration_ms": "\(Int(milliseconds))", "request_id": "\(requestID)",
+                "error_code": "\(errorCode ?? "")", "duration_ms": "\(Self.tenths(milliseconds))", "request_id": "\(requestID)",
             ]
         )
     }
