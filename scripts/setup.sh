@@ -3,7 +3,7 @@
 # the C libraries it links (libcurl, libxml2), podman and runc for the container processor's
 # tests (with busybox-static for their test image, see scripts/build-test-image.sh), and a
 # Python virtual environment with Microsoft's Azure SDKs and azcopy, which the
-# interoperability tests use as judges.
+# interoperability tests use as judges (with Debian's rclone, another independent client).
 # Safe to run again: each step is skipped when already done. Podman's settings for the tests
 # live in scripts/podman/containers.conf (used through CONTAINERS_CONF); nothing is written
 # to /etc/containers.
@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 # BLOBFLOW_SKIP_PYTHON=1 and BLOBFLOW_SKIP_CONTAINERS=1 leave out what only the tests need
 # (scripts/dev.sh and the Dockerfile's build stage use them).
 packages=(libcurl4-openssl-dev libxml2-dev pkg-config)
-[ "${BLOBFLOW_SKIP_PYTHON:-0}" = "1" ] || packages+=(python3-venv)
+# rclone: the interoperability tests drive Debian's rclone against the development server.
+[ "${BLOBFLOW_SKIP_PYTHON:-0}" = "1" ] || packages+=(python3-venv rclone)
 [ "${BLOBFLOW_SKIP_CONTAINERS:-0}" = "1" ] || packages+=(podman runc)
 need_apt=()
 for pkg in "${packages[@]}"; do
