@@ -20,9 +20,10 @@
 #
 # Needs BuildKit (Docker 23 and later use it by default) or podman/buildah, which support the
 # same RUN --mount options; give podman `--format docker`, as OCI images carry no HEALTHCHECK.
-# Build arguments:
+# Build arguments (the first three and AZCOPY_TARBALL let a build run without a registry or
+# GitHub: scripts/test-image.sh builds this file that way, from local images and files):
 #   SWIFT_IMAGE       the Swift toolchain image (Swift 6.1 or later, Debian bookworm)
-#   DEBIAN_IMAGE      the image azcopy is downloaded in
+#   DEBIAN_IMAGE      the image azcopy is unpacked and APP_DIR is copied in (Debian 12)
 #   APP_IMAGE         the runtime base image (default debian:bookworm-slim)
 #   APP_DIR           a folder of the build context to copy to /app (default: none)
 #   AZCOPY_VERSION, AZCOPY_SHA256_AMD64, AZCOPY_SHA256_ARM64
@@ -30,6 +31,9 @@
 #                     github.com/Azure/azure-storage-azcopy/releases. The checksums belong to the
 #                     version: whenever AZCOPY_VERSION changes, both checksums must change with
 #                     it (download the two tarballs and run sha256sum), or the build stops.
+#   AZCOPY_TARBALL    a file of the build context to use instead of downloading azcopy, in the
+#                     layout of Microsoft's tarball (azcopy_linux_<arch>_<version>/azcopy); it is
+#                     checked against AZCOPY_SHA256_<ARCH> like a download.
 #   RUNTIME_PACKAGES  Debian packages of the runtime stage. scripts/build-release.sh checks in
 #                     the build stage that every library the binary needs comes from one of them.
 #   BLOBFLOW_UID      the uid and gid of the non-root user (default 10001)
@@ -64,22 +68,32 @@ FROM ${DEBIAN_IMAGE} AS azcopy
 ARG AZCOPY_VERSION=10.32.8
 ARG AZCOPY_SHA256_AMD64=a95277dbc265912cefdddbaf251aa99ec648cb18ba657e8788066357a9022dc3
 ARG AZCOPY_SHA256_ARM64=50e6e58a109f2afd64376b5b003973ff213fbfdec795fe81a95b208982061d9b
+ARG AZCOPY_TARBALL=
 ARG TARGETARCH
 # Every RUN here is POSIX sh: podman and buildah build OCI images by default, which ignore SHELL.
 # Debian's own packages are not pinned: bookworm's security updates replace old versions in the
 # archive, so a pin would break the build; this stage is discarded anyway.
+# With AZCOPY_TARBALL nothing is downloaded, so curl is not needed either.
 # hadolint ignore=DL3008
-RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl \
-    && rm -rf /var/lib/apt/lists/*
-RUN arch="${TARGETARCH:-amd64}" \
+RUN if [ -z "$AZCOPY_TARBALL" ]; then \
+         apt-get update \
+         && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl \
+         && rm -rf /var/lib/apt/lists/*; \
+       fi
+RUN --mount=type=bind,source=.,target=/context \
+    arch="${TARGETARCH:-amd64}" \
     && case "$arch" in \
          amd64) sha256="$AZCOPY_SHA256_AMD64" ;; \
          arm64) sha256="$AZCOPY_SHA256_ARM64" ;; \
          *) echo "azcopy publishes no linux/$arch build" >&2; exit 1 ;; \
        esac \
-    && curl -fsSL --proto '=https' --proto-redir '=https' -o /tmp/azcopy.tar.gz \
-         "https://github.com/Azure/azure-storage-azcopy/releases/download/v${AZCOPY_VERSION}/azcopy_linux_${arch}_${AZCOPY_VERSION}.tar.gz" \
+    && if [ -n "$AZCOPY_TARBALL" ]; then \
+         if [ ! -f "/context/$AZCOPY_TARBALL" ]; then echo "AZCOPY_TARBALL '$AZCOPY_TARBALL' is not a file of the build context" >&2; exit 1; fi; \
+         cp "/context/$AZCOPY_TARBALL" /tmp/azcopy.tar.gz; \
+       else \
+         curl -fsSL --proto '=https' --proto-redir '=https' -o /tmp/azcopy.tar.gz \
+           "https://github.com/Azure/azure-storage-azcopy/releases/download/v${AZCOPY_VERSION}/azcopy_linux_${arch}_${AZCOPY_VERSION}.tar.gz"; \
+       fi \
     && printf '%s  %s\n' "$sha256" /tmp/azcopy.tar.gz > /tmp/azcopy.tar.gz.sha256 \
     && sha256sum -c /tmp/azcopy.tar.gz.sha256 \
     && mkdir -p /opt/azcopy \

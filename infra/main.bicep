@@ -229,6 +229,15 @@ var useCreatedRegistry = createContainerRegistry && empty(containerRegistryName)
 var registryName = useCreatedRegistry ? createdRegistryName : containerRegistryName
 var registryServer = empty(registryName) ? '' : '${toLower(registryName)}${environment().suffixes.acrLoginServer}'
 var scaleTarget = queueLengthPerReplica > 0 ? queueLengthPerReplica : concurrency
+// The checkpoint share's SMB mount, the same for the app and the job (and the AKS example in the
+// README). Replicas coordinate through it: a claim file one replica renews or releases must be
+// seen by the others at once, but Container Apps mounts Azure Files with actimeo=30 by default,
+// so a replica could act for up to 30 s on attributes and directory entries another replica has
+// already replaced. actimeo=1 bounds that to a second (claims live for minutes) while keeping
+// repeated lookups cheap; file contents stay coherent through SMB leases. uid/gid and the modes
+// give the folder to blobflow's user (10001) and no one else, as the share root is mounted at
+// /mnt/azurefiles and blobflow creates its `blobflow/` folder there.
+var checkpointMountOptions = 'uid=10001,gid=10001,dir_mode=0770,file_mode=0660,actimeo=1'
 
 // --- resources --------------------------------------------------------------------------------
 
@@ -461,6 +470,7 @@ module consumerApp 'modules/consumer-app.bicep' = if (!useJob) {
     // Update Message calls) -> exit 0; SIGKILL only after this.
     terminationGracePeriodSeconds: shutdownGraceSeconds + 15
     storageName: containerEnvironment.outputs.storageName
+    mountOptions: checkpointMountOptions
     registryServer: registryServer
   }
 }
@@ -491,6 +501,7 @@ module consumerJob 'modules/consumer-job.bicep' = if (useJob) {
     accountName: storage.outputs.dataAccountName
     queueName: storage.outputs.workQueueName
     storageName: containerEnvironment.outputs.storageName
+    mountOptions: checkpointMountOptions
     registryServer: registryServer
   }
 }

@@ -44,6 +44,13 @@ param storageName string
 @description('Registry login server to pull from with the identity (empty: a public image).')
 param registryServer string
 
+@description('SMB mount options of the checkpoint share (see main.bicep: checkpointMountOptions).')
+param mountOptions string
+
+// The probes ask blobflow's operations port. The placeholder image azd provisions first serves on
+// port 80, and a replica of it would fail these probes and with them the revision, so a
+// placeholder gets none; they arrive with the next provision that knows the image (`azd provision`
+// or `azd up` after the first `azd deploy`, or a deployment with `image` set).
 var probes = [
   {
     type: 'Liveness'
@@ -108,7 +115,7 @@ resource app 'Microsoft.App/containerApps@2025-01-01' = {
             cpu: json(cpu)
             memory: memory
           }
-          probes: probes
+          probes: usePlaceholder ? [] : probes
           volumeMounts: [
             {
               volumeName: 'checkpoints'
@@ -139,6 +146,7 @@ resource app 'Microsoft.App/containerApps@2025-01-01' = {
           name: 'checkpoints'
           storageType: 'AzureFile'
           storageName: storageName
+          mountOptions: mountOptions
         }
       ]
     }

@@ -48,6 +48,9 @@ param storageName string
 @description('Registry login server to pull from with the identity (empty: a public image).')
 param registryServer string
 
+@description('SMB mount options of the checkpoint share (see main.bicep: checkpointMountOptions).')
+param mountOptions string
+
 // azd finds the resource to deploy the image to by this tag (azure.yaml: service blobflow).
 var serviceTag = {
   'azd-service-name': 'blobflow'
@@ -126,6 +129,7 @@ resource job 'Microsoft.App/jobs@2025-01-01' = {
           name: 'checkpoints'
           storageType: 'AzureFile'
           storageName: storageName
+          mountOptions: mountOptions
         }
       ]
     }
