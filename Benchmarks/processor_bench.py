@@ -13,14 +13,18 @@ and `_manifest.json`):
    the peak RSS of blobflow from os.wait4 (which on Linux includes the children it reaped: the
    app, and azcopy) and blobflow's own VmHWM sampled from /proc, and checks that every file got a
    manifest.
-2. Latency of `blobflow dev` (default settings, free ports): uploads files one at a time with the
+2. One large file per engine (--large-mib, 1024 by default; 0 skips it): uploads one blob of that
+   size, runs `blobflow run` with a pass-through app (`cp` of the input into the output folder),
+   and prints download and upload MB/s from the manifest's step timings, and the peak of blobflow's
+   RSS plus that of every azcopy it runs at the same moment (sampled from /proc every 20 ms).
+3. Latency of `blobflow dev` (default settings, free ports): uploads files one at a time with the
    SDK (not through the drop folder), after a random pause of up to --gap-max seconds so uploads
    land at any point of the consumer's poll cycle, and measures upload completed -> the file's
    `_manifest.json` exists in the output container (polled with the SDK every 20 ms). Prints p50
    and p95 (target: p50 < 1.5 s).
 
 Usage: python Benchmarks/processor_bench.py [--files 500] [--concurrency 8] [--engines native,azcopy]
-                                            [--latency-files 50] [--gap-max 1.0] [--skip-build]
+                                            [--large-mib 1024] [--latency-files 50] [--gap-max 1.0] [--skip-build]
 """
 import argparse
 import json
@@ -105,29 +109,60 @@ def vmhwm_sampler(pid, result, stop):
         time.sleep(0.05)
 
 
-def run_engine(blobflow, conn, work, engine, files, concurrency):
+def combined_rss_sampler(pid, result, stop):
+    """Keeps result[0] at the largest sum (MiB) of VmRSS of `pid` and its azcopy children."""
+    def rss(p):
+        try:
+            with open(f"/proc/{p}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    while not stop.is_set():
+        total = rss(pid)
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as listing:
+                children = listing.read().split()
+        except OSError:
+            return
+        for child in children:
+            try:
+                with open(f"/proc/{child}/comm") as comm:
+                    if comm.read().strip() == "azcopy":
+                        total += rss(child)
+            except OSError:
+                pass
+        result[0] = max(result[0], total)
+        time.sleep(0.02)
+
+
+def run_engine(blobflow, conn, work, engine, files, concurrency, command=None, sampler_target=vmhwm_sampler, tag=""):
     """One `blobflow run` over the queued events; returns a dict of figures."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "BLOBFLOW_"))}
     env.update({
         "AZURE_STORAGE_CONNECTION_STRING": conn,
         "BLOBFLOW_PROCESSOR": "command",
-        "BLOBFLOW_COMMAND": f"/bin/sh {SAMPLE_APP} {{input}} {{output}}",
+        "BLOBFLOW_COMMAND": command or f"/bin/sh {SAMPLE_APP} {{input}} {{output}}",
         "BLOBFLOW_CONCURRENCY": str(concurrency),
         "BLOBFLOW_TRANSFER": engine,
         "BLOBFLOW_AZCOPY": AZCOPY,
-        "BLOBFLOW_CHECKPOINT_DIR": os.path.join(work, f"checkpoints-{engine}"),
+        "BLOBFLOW_CHECKPOINT_DIR": os.path.join(work, f"checkpoints-{engine}{tag}"),
+        "BLOBFLOW_WORK_DIR": os.path.join(work, f"work-{engine}{tag}"),
         "BLOBFLOW_MAX_POLL_INTERVAL": "250ms",
         "BLOBFLOW_REPLICA_ID": "bench",
         "BLOBFLOW_LOG_FORMAT": "json",
         "BLOBFLOW_LOG_LEVEL": "notice",
     })
-    log_path = os.path.join(work, f"run-{engine}.log")
+    log_path = os.path.join(work, f"run-{engine}{tag}.log")
     hwm, stop = [0.0], threading.Event()
     started_wall, started = time.time(), time.monotonic()
     with open(log_path, "w") as log:
         proc = subprocess.Popen([blobflow, "run", "--exit-when-idle", f"{IDLE:g}s"], env=env, stdout=log, stderr=log,
                                 stdin=subprocess.DEVNULL)
-        sampler = threading.Thread(target=vmhwm_sampler, args=(proc.pid, hwm, stop), daemon=True)
+        sampler = threading.Thread(target=sampler_target, args=(proc.pid, hwm, stop), daemon=True)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -155,13 +190,40 @@ def run_engine(blobflow, conn, work, engine, files, concurrency):
             for step, values in steps.items():
                 values.append(manifest["timings"][step])
             newest = max(newest, datetime.fromisoformat(manifest["completedAt"].replace("Z", "+00:00")).timestamp())
-    dead = os.path.join(work, f"checkpoints-{engine}", "deadletters")
+    dead = os.path.join(work, f"checkpoints-{engine}{tag}", "deadletters")
     return {
         "engine": engine, "files": len(files), "manifests": len(manifests), "missing": missing,
         "exit_codes": exit_codes, "dead_letters": len(os.listdir(dead)) if os.path.isdir(dead) else 0,
         "busy": newest - started_wall, "elapsed": elapsed, "rss": usage.ru_maxrss / 1024, "hwm": hwm[0],
         "steps": {step: statistics.mean(values) if values else float("nan") for step, values in steps.items()},
     }
+
+
+def large_file(blobflow, conn, work, engine, mib):
+    """One file of `mib` MiB through a pass-through app; returns download and upload MB/s and the
+    peak combined RSS of blobflow and azcopy."""
+    from azure.storage.blob import BlobServiceClient
+    name = f"large-{engine}/big.bin"
+    source = os.path.join(work, "big.bin")
+    if not os.path.exists(source):
+        with open(source, "wb") as out:
+            chunk = os.urandom(1 << 20)
+            for _ in range(mib):
+                out.write(chunk)
+    with open(source, "rb") as data:
+        BlobServiceClient.from_connection_string(conn).get_blob_client("input", name).upload_blob(
+            data, overwrite=True, max_concurrency=4)
+    deadline = time.monotonic() + 30
+    while queue_depth(conn) < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    result = run_engine(blobflow, conn, work, engine, {name: b""}, 1, command="/bin/cp {input} {output}/copy.bin",
+                        sampler_target=combined_rss_sampler, tag="-large")
+    if result["missing"]:
+        raise RuntimeError(f"the large file got no manifest with the {engine} engine")
+    size = mib * 1024 * 1024
+    result["download_mbs"] = size / result["steps"]["download"] / 1e6
+    result["upload_mbs"] = size / result["steps"]["upload"] / 1e6
+    return result
 
 
 def latency_in_dev(blobflow, work, count, gap_max, seed):
@@ -220,16 +282,20 @@ def main():
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--engines", default="native,azcopy")
+    parser.add_argument("--large-mib", type=int, default=1024)
     parser.add_argument("--latency-files", type=int, default=50)
     parser.add_argument("--gap-max", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--blobflow", default=os.path.join(ROOT, ".build/release/blobflow"),
+                        help="the blobflow binary (with --skip-build: one built elsewhere)")
     args = parser.parse_args()
     if not args.skip_build:
         subprocess.run(["swift", "build", "-c", "release", "--product", "blobflow"], cwd=ROOT, check=True)
-    blobflow = os.path.join(ROOT, ".build/release/blobflow")
+    blobflow = args.blobflow
     work = tempfile.mkdtemp(prefix="blobflow-processor-bench-")
     results = []
+    large = []
     try:
         server, blob_endpoint, queue_endpoint = start_devstore(blobflow, os.path.join(work, "store"))
         try:
@@ -245,6 +311,9 @@ def main():
                 print(f"  {queue_depth(conn)} events queued; blobflow run --exit-when-idle {IDLE:g}s, "
                       f"BLOBFLOW_TRANSFER={engine} ...", flush=True)
                 results.append(run_engine(blobflow, conn, work, engine, files, args.concurrency))
+            for engine in [e.strip() for e in args.engines.split(",") if e.strip()] if args.large_mib > 0 else []:
+                print(f"one {args.large_mib} MiB file, BLOBFLOW_TRANSFER={engine} ...", flush=True)
+                large.append(large_file(blobflow, conn, work, engine, args.large_mib))
         finally:
             server.terminate()
             server.wait()
@@ -267,6 +336,10 @@ def main():
                   + " (from the manifests' timings)")
             print(f"      {r['manifests']}/{r['files']} manifests, app exit codes {sorted(r['exit_codes'])}, "
                   f"{r['dead_letters']} dead letters: {check}")
+        for r in large:
+            print(f"  one {args.large_mib} MiB file through `cp`, BLOBFLOW_TRANSFER={r['engine']}: download "
+                  f"{r['download_mbs']:.0f} MB/s ({r['steps']['download']:.2f} s), upload {r['upload_mbs']:.0f} MB/s "
+                  f"({r['steps']['upload']:.2f} s); peak RSS of blobflow + azcopy {r['hwm']:.1f} MiB")
         if latencies:
             print(f"  blobflow dev, default settings, upload -> _manifest.json in 'output' "
                   f"({len(latencies)} files, one at a time, 0-{args.gap_max:g} s apart):")

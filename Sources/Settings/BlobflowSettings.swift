@@ -237,7 +237,7 @@ public struct BlobflowSettings: Sendable {
                 problems.append("\(SettingKey.transfer): '\(text)' is not one of azcopy, native, auto")
             }
         } else {
-            settings.transfer = azcopy == nil ? .native : .azcopy
+            settings.transfer = azcopy == nil ? .native : .auto
         }
         if let login = values[.azcopyLogin] {
             switch login.uppercased() {

@@ -107,7 +107,7 @@ extension SettingKey {
         group: .processing)
     /// Which transfer engine.
     public static let transfer = SettingKey(
-        "BLOBFLOW_TRANSFER", default: "azcopy if found, else native",
+        "BLOBFLOW_TRANSFER", default: "auto if azcopy is found, else native",
         "azcopy, native (blobflow's parallel engine) or auto (native below 64 MiB, azcopy above).", group: .processing)
     /// The azcopy binary.
     public static let azcopy = SettingKey(

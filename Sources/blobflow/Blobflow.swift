@@ -21,6 +21,13 @@ struct Blobflow: AsyncParsableCommand {
     @OptionGroup
     var output: OutputOptions
 
+    /// Makes blobflow not dumpable before anything else runs (see ``ProcessProtection``), then
+    /// parses the command line and runs the command.
+    static func main() async {
+        ProcessProtection.makeNotDumpable()
+        await Self.main(nil)
+    }
+
     func run() async throws {
         guard self.replay.replayDeadLetters else {
             throw CleanExit.helpRequest(self)

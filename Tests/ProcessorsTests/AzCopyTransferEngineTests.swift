@@ -142,7 +142,29 @@ struct AzCopyTransferEngineTests {
 
     // MARK: Failures
 
-    @Test("a tampered SAS fails with azcopy's own error text and no signature in it")
+    @Test("a body that does not match its stored Content-MD5 fails the download and leaves no file")
+    func corruptedBody() async throws {
+        try await AzCopyHarness.with { harness in
+            let engine = harness.engine()
+            let blob = harness.pipeline.container(AzCopyHarness.container).blob("corrupt.bin")
+            let body = [UInt8](repeating: 0x5A, count: 300 * 1024)
+            _ = try await blob.upload(body)
+            // The stored MD5 is that of other bytes: what a body damaged at rest or on the way looks like.
+            let eTag = try await blob.setHTTPHeaders(contentType: "application/octet-stream", contentMD5: Array(repeating: 1, count: 16))
+            let target = harness.folder + "/corrupt.bin"
+            let error = try await #require(throws: StorageError.self) {
+                _ = try await engine.download(
+                    BlobSource(container: AzCopyHarness.container, blobName: "corrupt.bin", eTag: eTag, contentLength: Int64(body.count)), to: target
+                )
+            }
+            #expect("\(error)".contains("MD5"), "\(error)")
+            #expect(!error.isNotFound && !error.isConditionNotMet)
+            #expect(!FileManager.default.fileExists(atPath: target), "the damaged bytes are not left behind")
+            #expect(harness.runFolders().isEmpty)
+        }
+    }
+
+    @Test("a tampered SAS fails clearly, with no signature in the error")
     func tamperedSAS() async throws {
         try await AzCopyHarness.with { harness in
             let blob = harness.pipeline.container(AzCopyHarness.container).blob("secret/report.txt")
@@ -159,7 +181,8 @@ struct AzCopyTransferEngineTests {
                 _ = try await engine.download(BlobSource(container: AzCopyHarness.container, blobName: "secret/report.txt", eTag: eTag, contentLength: 12), to: target)
             }
             let text = "\(error)"
-            #expect(text.contains("AuthenticationFailed") || text.contains("403"), "azcopy's words: \(text)")
+            #expect(error.code == .transferFailed)
+            #expect(text.contains("pipe mode") && text.contains("exited with status"), "\(text)")
             let tamperedURL = try #require(given.withLock { $0.first })
             let signature = try #require(AzCopyHarness.signature(in: tamperedURL))
             AzCopyHarness.expectNoSignature(signature, in: text)
@@ -168,7 +191,7 @@ struct AzCopyTransferEngineTests {
         }
     }
 
-    @Test("an upload with a read-only SAS fails with azcopy's own error text and no signature in it")
+    @Test("an upload with a read-only SAS fails clearly, with no signature in the error")
     func readOnlySAS() async throws {
         try await AzCopyHarness.with { harness in
             let container = harness.pipeline.container(AzCopyHarness.container)
@@ -185,8 +208,7 @@ struct AzCopyTransferEngineTests {
             }
             let text = "\(error)"
             #expect(error.code == .transferFailed)
-            #expect(error.transferErrorCodes == ["403"])
-            #expect(text.contains("AuthorizationPermissionMismatch") || text.contains("403 Forbidden"), "azcopy's words: \(text)")
+            #expect(text.contains("pipe mode") && text.contains("exited with status"), "\(text)")
             AzCopyHarness.expectNoSignature(try #require(AzCopyHarness.signature(in: readOnly)), in: text)
             #expect(try await container.blob("refused.txt").exists() == false)
             #expect(harness.runFolders().isEmpty)
@@ -415,7 +437,7 @@ struct AzCopyTransferEngineTests {
         #expect(sas == [
             "PATH": "/usr/bin", "HOME": "/srv/run", "HTTPS_PROXY": "http://proxy:3128", "AZCOPY_BUFFER_GB": "1",
             "AZCOPY_LOG_LOCATION": "/srv/run/logs", "AZCOPY_JOB_PLAN_LOCATION": "/srv/run/plans", "AZCOPY_DISABLE_SYSLOG": "true",
-            "AZCOPY_DOWNLOAD_TO_TEMP_PATH": "true", "AZCOPY_CONCURRENCY_VALUE": "8",
+            "AZCOPY_CONCURRENCY_VALUE": "8",
         ])
         let msi = AzCopyEnvironment.build(inherited: inherited, runFolder: "/srv/run", concurrency: nil, autoLoginType: "MSI")
         #expect(msi["AZCOPY_AUTO_LOGIN_TYPE"] == "MSI")
@@ -423,50 +445,6 @@ struct AzCopyTransferEngineTests {
         #expect(msi["AZURE_CLIENT_ID"] == "client")
         #expect(msi["AZURE_STORAGE_KEY"] == nil && msi["AZURE_STORAGE_CONNECTION_STRING"] == nil && msi["AZCOPY_SPA_CLIENT_SECRET"] == nil)
         #expect(msi["AZCOPY_CONCURRENCY_VALUE"] == nil)
-    }
-
-    @Test("azcopy's JSON lines: success needs exactly one completed transfer, an EndOfJob, and exit status 0")
-    func outputParsing() {
-        func output(_ lines: [String]) -> AzCopyOutput {
-            var output = AzCopyOutput()
-            for line in lines { output.consume(line) }
-            return output
-        }
-        func end(_ status: String, completed: Int, failed: Int, skipped: Int, failures: String = "null") -> String {
-            let content = #"{"JobStatus":"\#(status)","TransfersCompleted":"\#(completed)","TransfersFailed":"\#(failed)","TransfersSkipped":"\#(skipped)","#
-                + #""TotalBytesTransferred":"12","FailedTransfers":\#(failures),"SkippedTransfers":null,"ErrorMsg":""}"#
-            return #"{"TimeStamp":"2026-01-01T00:00:00Z","MessageType":"EndOfJob","MessageContent":\#(Self.jsonString(content)),"PromptDetails":{}}"#
-        }
-        let initLine = #"{"TimeStamp":"t","MessageType":"Init","MessageContent":"{\"JobID\":\"job-1\",\"LogFileLocation\":\"/x\"}","PromptDetails":{}}"#
-
-        let good = output([initLine, end("Completed", completed: 1, failed: 0, skipped: 0)])
-        #expect(good.jobID == "job-1")
-        #expect(good.summary?.totalBytesTransferred == 12)
-        #expect(good.failure(termination: .exited(0)) { [] } == nil)
-        #expect(good.failure(termination: .exited(1)) { [] }?.code == .transferFailed)
-
-        let cancelled = output([end("Cancelled", completed: 0, failed: 0, skipped: 0)])
-        #expect(cancelled.failure(termination: .exited(0)) { [] }?.jobStatus == "Cancelled")
-        let skipped = output([end("CompletedWithSkipped", completed: 0, failed: 0, skipped: 1)])
-        #expect(skipped.failure(termination: .exited(0)) { [] }?.code == .transferFailed)
-        let nothing = output([end("Completed", completed: 0, failed: 0, skipped: 0)])
-        #expect(nothing.failure(termination: .exited(0)) { [] } != nil)
-
-        let failures = #"[{"Src":"/tmp/a","Dst":"http://h/c/a?sig=REDACTED","TransferStatus":"Failed","TransferSize":12,"ErrorCode":"403"}]"#
-        let refused = output([
-            #"{"MessageType":"Info","MessageContent":"INFO: Authentication failed, it is either not correct, or expired -> github.com/Azure/x.go:42\n===== RESPONSE ERROR (ServiceCode=AuthenticationFailed) =====\nDescription=Signature did not match.\n   User-Agent: [AzCopy]\n"}"#,
-            end("Failed", completed: 0, failed: 1, skipped: 0, failures: failures),
-        ])
-        let error = refused.failure(termination: .exited(1)) { ["log: ERR: UPLOADFAILED : 403 : 403 Forbidden."] }
-        #expect(error?.transferErrorCodes == ["403"])
-        let message = error?.message ?? ""
-        #expect(message.contains("ServiceCode=AuthenticationFailed") && message.contains("Signature did not match") && message.contains("UPLOADFAILED"))
-        #expect(!message.contains("github.com") && !message.contains("User-Agent"))
-
-        let crashed = output(["panic: runtime error", #"{"MessageType":"Error","MessageContent":"failed to perform copy command due to error: no such file"}"#])
-        let crash = crashed.failure(termination: .signalled(SIGKILL)) { [] }
-        #expect(crash?.code == .incomplete)
-        #expect(crash?.message.contains("failed to perform copy command due to error: no such file") == true)
     }
 
     @Test("signatures are scrubbed however azcopy re-encodes them")
@@ -478,10 +456,6 @@ struct AzCopyTransferEngineTests {
         #expect(!scrubbed.contains("AbC"))
         #expect(!scrubbed.lowercased().contains("abc%2bd"))
         #expect(!scrubbed.contains("SIG=abc"))
-    }
-
-    static func jsonString(_ text: String) -> String {
-        String(decoding: try! JSONSerialization.data(withJSONObject: text, options: .fragmentsAllowed), as: UTF8.self)
     }
 }
 

@@ -10,6 +10,12 @@ struct AppInvocation: Sendable {
     var environment: [String: String]
     /// The working directory.
     var workingDirectory: String
-    /// Where stdout and stderr are appended; stdin is `/dev/null`.
+    /// Where stderr (and stdout, unless ``standardOutput`` is set) is appended.
     var logFile: String
+    /// A descriptor the program reads as stdin instead of `/dev/null` (one end of a pipe or socket
+    /// pair). ``ChildProcess`` closes it in this process once the program has started, or failed to.
+    var standardInput: Int32? = nil
+    /// A descriptor the program writes stdout to instead of ``logFile``, closed like
+    /// ``standardInput``.
+    var standardOutput: Int32? = nil
 }

@@ -47,10 +47,14 @@ enum ChildProcess {
     /// Starts `invocation` and waits for it to end; on cancellation stops it as `stop` says (nil:
     /// signal its group at once), then throws `CancellationError`.
     static func run(_ invocation: AppInvocation, killGracePeriod: Duration, stop: Stop? = nil) async throws -> AppTermination {
-        try Task.checkCancellation()
-        let log = try LocalFiles.openForAppending(invocation.logFile)
+        let handedOver = [invocation.standardInput, invocation.standardOutput].compactMap { $0 }
         let pid: pid_t
         do {
+            defer {
+                for descriptor in handedOver { close(descriptor) }
+            }
+            try Task.checkCancellation()
+            let log = try LocalFiles.openForAppending(invocation.logFile)
             defer { close(log) }
             pid = try Self.spawn(invocation, output: log)
         }
@@ -68,7 +72,8 @@ enum ChildProcess {
         return termination
     }
 
-    /// `posix_spawn` with stdin from `/dev/null`, stdout and stderr to `output`, no other
+    /// `posix_spawn` with stdin from `/dev/null` (or the invocation's own), stdout and stderr to
+    /// `output` (stdout to the invocation's own when it has one), no other
     /// descriptors inherited, every signal at its default disposition and none blocked, in a new
     /// process group.
     private static func spawn(_ invocation: AppInvocation, output: Int32) throws(SpawnError) -> pid_t {
@@ -82,8 +87,12 @@ enum ChildProcess {
         try check(posix_spawnattr_init(&attributes))
         defer { posix_spawnattr_destroy(&attributes) }
 
-        try check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0))
-        try check(posix_spawn_file_actions_adddup2(&actions, output, 1))
+        if let input = invocation.standardInput {
+            try check(posix_spawn_file_actions_adddup2(&actions, input, 0))
+        } else {
+            try check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0))
+        }
+        try check(posix_spawn_file_actions_adddup2(&actions, invocation.standardOutput ?? output, 1))
         try check(posix_spawn_file_actions_adddup2(&actions, output, 2))
         guard let addChangeDirectory = SpawnExtensions.addChangeDirectory else { throw SpawnError(path: invocation.executable, errno: ENOSYS) }
         try check(invocation.workingDirectory.withCString { addChangeDirectory(&actions, $0) })

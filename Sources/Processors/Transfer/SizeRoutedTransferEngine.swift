@@ -3,9 +3,9 @@ import Glibc
 
 /// `BLOBFLOW_TRANSFER=auto`: small files through one engine, large ones through another.
 ///
-/// azcopy costs a process start and at least one two-second progress tick per file, which
-/// dominates for small files; blobflow's own engine has no such floor. Routing by size keeps
-/// azcopy for the large transfers it was chosen for.
+/// azcopy costs a process start (and blobflow a properties check) per file, which dominates for
+/// small files; blobflow's own engine has no such floor. Routing by size keeps azcopy for the
+/// large transfers it was chosen for.
 public struct SizeRoutedTransferEngine: TransferEngine {
     /// Files smaller than this use ``small``.
     public let threshold: Int64

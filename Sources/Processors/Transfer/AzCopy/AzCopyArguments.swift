@@ -1,23 +1,19 @@
-/// The command lines of the two transfers the engine runs.
+/// The command lines of the transfers the engine runs.
 enum AzCopyArguments {
-    /// `azcopy copy URL PATH`: one blob to one local file, checked against the blob's Content-MD5
-    /// when it has one.
-    static func download(from url: String, to path: String, checkMD5: Bool, blockSizeMiB: Int?) -> [String] {
-        ["copy", url, path, "--from-to", "BlobLocal", "--check-md5", checkMD5 ? "FailIfDifferent" : "NoCheck", "--check-length=true"]
-            + Self.blockSize(blockSizeMiB) + AzCopyRunner.commonArguments
+    /// `azcopy copy URL --from-to BlobPipe`: one blob to stdout, in one streamed GET that azcopy
+    /// resumes on the same version when a read breaks. blobflow checks length and MD5 itself.
+    static func pipeDownload(from url: String) -> [String] {
+        ["copy", url, "--from-to", "BlobPipe"] + AzCopyRunner.pipeArguments
     }
 
-    /// `azcopy copy PATH URL`: one local file to one block blob, storing its MD5, with the given
-    /// content type (none guessed when nil) and metadata.
-    static func upload(from path: String, to url: String, contentType: String?, metadata: String?, blockSizeMiB: Int?) -> [String] {
-        var arguments = ["copy", path, url, "--from-to", "LocalBlob", "--blob-type", "BlockBlob", "--put-md5"]
-        if let contentType {
-            arguments += ["--content-type", contentType]
-        } else {
-            arguments.append("--no-guess-mime-type")
-        }
+    /// `azcopy copy URL --from-to PipeBlob`: stdin to one block blob with the given content type
+    /// (the service's default when nil) and metadata. azcopy stores no MD5 in pipe mode
+    /// (`--put-md5` is for job mode); blobflow sets it afterwards.
+    static func pipeUpload(to url: String, contentType: String?, metadata: String?, blockSizeMiB: Int?) -> [String] {
+        var arguments = ["copy", url, "--from-to", "PipeBlob"]
+        if let contentType { arguments += ["--content-type", contentType] }
         if let metadata { arguments += ["--metadata", metadata] }
-        return arguments + Self.blockSize(blockSizeMiB) + AzCopyRunner.commonArguments
+        return arguments + Self.blockSize(blockSizeMiB) + AzCopyRunner.pipeArguments
     }
 
     /// `--metadata`'s value, `k=v;k2=v2` in name order; nil for no metadata. azcopy has no way to

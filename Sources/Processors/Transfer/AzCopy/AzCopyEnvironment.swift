@@ -29,7 +29,6 @@ enum AzCopyEnvironment {
         environment["AZCOPY_LOG_LOCATION"] = Self.logFolder(in: runFolder)
         environment["AZCOPY_JOB_PLAN_LOCATION"] = Self.planFolder(in: runFolder)
         environment["AZCOPY_DISABLE_SYSLOG"] = "true"
-        environment["AZCOPY_DOWNLOAD_TO_TEMP_PATH"] = "true"
         if let concurrency { environment["AZCOPY_CONCURRENCY_VALUE"] = String(concurrency) }
         if let autoLoginType { environment["AZCOPY_AUTO_LOGIN_TYPE"] = autoLoginType }
         return environment

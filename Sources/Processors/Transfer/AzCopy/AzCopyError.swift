@@ -75,3 +75,20 @@ public struct AzCopyError: Error, Sendable, CustomStringConvertible {
         return text
     }
 }
+
+extension AzCopyError {
+    /// A pipe-mode run that did not succeed. azcopy reports nothing in pipe mode but its exit
+    /// status (its messages are switched off so they cannot mix with the bytes), so the text says
+    /// how it ended, what blobflow moved, and anything azcopy wrote to stderr.
+    static func pipeFailure(_ run: AzCopyRunner.PipedRun) -> AzCopyError {
+        var parts = ["azcopy \(run.termination) in pipe mode, which reports no reason of its own"]
+        switch run.moved {
+        case .success(let moved): parts.append("\(moved.size) bytes went through the pipe")
+        case .failure(.peerClosed): parts.append("it stopped reading the file before its end")
+        case .failure(.localFile(let error)): parts.append("\(error)")
+        }
+        parts.append("check that the SAS or identity may access the blob")
+        parts += run.stderr.map { "stderr: " + $0 }
+        return AzCopyError(.transferFailed, message: parts.joined(separator: "; "), termination: "\(run.termination)")
+    }
+}

@@ -3,12 +3,13 @@ import Glibc
 import Logging
 import StorageClient
 
-/// Runs one azcopy command to its end, in a folder of its own that holds azcopy's `HOME`, logs,
-/// job plans (which contain the SAS) and output, and that is removed afterwards however the run
-/// ends: success, failure or cancellation.
+/// Runs one azcopy command to its end in pipe mode, in a folder of its own that holds azcopy's
+/// `HOME`, its log and job plan folders (which stay empty in pipe mode) and its stderr, and that is
+/// removed afterwards however the run ends: success, failure or cancellation.
 ///
-/// azcopy runs through ``ChildProcess``: in a process group of its own, with stdin from
-/// `/dev/null`, stopped with SIGTERM (then SIGKILL) when the calling task is cancelled.
+/// azcopy runs through ``ChildProcess``: in a process group of its own, with blobflow's end of a
+/// pipe as stdout (download) or of a socket pair as stdin (upload), stopped with SIGTERM (then
+/// SIGKILL) when the calling task is cancelled.
 struct AzCopyRunner: Sendable {
     let executable: String
     let workDirectory: String
@@ -18,20 +19,46 @@ struct AzCopyRunner: Sendable {
     let killGracePeriod: Duration
     let logger: Logger
 
-    /// Flags every run gets: machine-readable output, a log of warnings and errors only, no prompt
-    /// (an existing destination is overwritten) and no version check over the network.
-    static let commonArguments = ["--output-type", "json", "--log-level", "WARNING", "--overwrite", "true", "--skip-version-check"]
+    /// Flags every pipe-mode run gets: no log file (pipe mode logs no requests, and its errors
+    /// only reach the exit status) and no version check over the network.
+    static let pipeArguments = ["--log-level", "NONE", "--skip-version-check"]
 
-    /// Runs `azcopy <arguments>` and returns azcopy's report of its job when it copied exactly one
-    /// file. Throws an ``AzCopyError`` (scrubbed of the signatures `scrubber` knows) when it did
-    /// not, a `StorageError` with `isDiskFull` when the run folder cannot be made for lack of
-    /// space, and `CancellationError` when the task was cancelled (after azcopy has ended).
-    func run(_ arguments: [String], scrubber: SecretScrubber) async throws -> AzCopyJobSummary {
+    /// Where the bytes of a pipe-mode run go or come from.
+    enum Stream: Sendable {
+        /// azcopy's stdout into a new file at this path (`--from-to BlobPipe`).
+        case download(to: String)
+        /// This file into azcopy's stdin (`--from-to PipeBlob`).
+        case upload(from: String)
+    }
+
+    /// How a pipe-mode run ended.
+    struct PipedRun: Sendable {
+        /// How azcopy ended.
+        var termination: AppTermination
+        /// The bytes blobflow moved, or why it stopped.
+        var moved: Result<AzCopyPipe.Moved, AzCopyPipe.Failure>
+        /// What azcopy wrote to stderr (pipe mode prints no messages of its own, so this is a Go
+        /// panic or a start-up failure when anything), scrubbed, last lines only.
+        var stderr: [String]
+
+        /// Whether azcopy exited with status 0 and blobflow moved every byte.
+        var succeeded: Bool {
+            if case .success = self.moved, self.termination == .exited(0) { return true }
+            return false
+        }
+    }
+
+    /// Runs `azcopy <arguments>` in pipe mode, moving `stream`'s bytes itself on a thread of its
+    /// own while azcopy runs. When blobflow cannot move the bytes (a local file it cannot read or
+    /// write), azcopy is stopped at once rather than left to take a short stream for the whole
+    /// file. Throws `CancellationError` when the task was cancelled (after azcopy has ended), an
+    /// ``AzCopyError`` when azcopy cannot start.
+    func runPiped(_ arguments: [String], stream: Stream, scrubber: SecretScrubber) async throws -> PipedRun {
         try Task.checkCancellation()
         let folder = try self.makeRunFolder()
         defer { self.removeRunFolder(folder) }
-        let outputFile = folder + "/output.jsonl"
-        let invocation = AppInvocation(
+        let outputFile = folder + "/stderr.txt"
+        var invocation = AppInvocation(
             executable: self.executable,
             arguments: ["azcopy"] + arguments,
             environment: AzCopyEnvironment.build(
@@ -40,26 +67,80 @@ struct AzCopyRunner: Sendable {
             workingDirectory: folder,
             logFile: outputFile
         )
-        let started = ContinuousClock.now
-        let termination: AppTermination
+        let mine: Int32
         do {
-            termination = try await ChildProcess.run(invocation, killGracePeriod: self.killGracePeriod)
-        } catch is CancellationError {
-            self.logger.debug("azcopy was stopped: the transfer was cancelled")
-            throw CancellationError()
-        } catch let error as SpawnError {
+            switch stream {
+            case .download:
+                let ends = try AzCopyPipe.makePipe()
+                mine = ends.read
+                invocation.standardOutput = ends.write
+            case .upload:
+                let ends = try AzCopyPipe.makeSocketPair()
+                mine = ends.mine
+                invocation.standardInput = ends.azcopys
+            }
+        } catch {
+            throw AzCopyError(.workFolder, message: "\(error)")
+        }
+        defer { close(mine) }
+        let prepared = invocation
+
+        enum Outcome: Sendable {
+            case ended(Result<AppTermination, any Error>)
+            case moved(Result<AzCopyPipe.Moved, AzCopyPipe.Failure>)
+        }
+        let killGracePeriod = self.killGracePeriod
+        let started = ContinuousClock.now
+        var termination: Result<AppTermination, any Error>?
+        var moved: Result<AzCopyPipe.Moved, AzCopyPipe.Failure>?
+        await withTaskGroup(of: Outcome.self) { group in
+            group.addTask {
+                do {
+                    return .ended(.success(try await ChildProcess.run(prepared, killGracePeriod: killGracePeriod)))
+                } catch {
+                    return .ended(.failure(error))
+                }
+            }
+            group.addTask {
+                switch stream {
+                case .download(let path): return .moved(await AzCopyPipe.receive(from: mine, into: path))
+                case .upload(let path): return .moved(await AzCopyPipe.send(file: path, to: mine))
+                }
+            }
+            for await outcome in group {
+                switch outcome {
+                case .ended(let result):
+                    termination = result
+                case .moved(let result):
+                    moved = result
+                    // azcopy must not go on with a stream blobflow could not finish. (When azcopy
+                    // stopped reading, it is ending by itself.)
+                    if case .failure(.localFile) = result, termination == nil { group.cancelAll() }
+                }
+            }
+        }
+        guard let termination, let moved else { throw AzCopyError(.incomplete, message: "azcopy's run ended without an outcome") }
+        let ended: AppTermination
+        switch termination {
+        case .success(let value):
+            ended = value
+        case .failure(let error as SpawnError):
             throw AzCopyError(.notStartable, message: "\(error)")
-        } catch let error as LocalFileError {
+        case .failure(let error as LocalFileError):
             throw Self.folderFailure(error, doing: "create azcopy's output file")
+        case .failure(let error):
+            // Stopped for a local failure of blobflow's own: report that, not the stop.
+            if case .failure(let failure) = moved, !Task.isCancelled, case .localFile = failure {
+                return PipedRun(termination: .signalled(SIGTERM), moved: moved, stderr: [])
+            }
+            self.logger.debug("azcopy was stopped: the transfer was cancelled")
+            throw error is CancellationError ? error : CancellationError()
         }
-        let output = AzCopyOutput.read(outputFile)
-        if let failure = output.failure(termination: termination, logFindings: { Self.logFindings(in: folder, jobID: output.jobID) }) {
-            throw failure.scrubbed(by: scrubber)
-        }
+        let stderr = String(decoding: LocalFiles.tail(of: outputFile, limit: 4096), as: UTF8.self)
+            .split(whereSeparator: \.isNewline).suffix(5).map { scrubber.scrub(String($0.prefix(500))) }
         let seconds = (ContinuousClock.now - started).fractionalSeconds
-        guard let summary = output.summary else { throw AzCopyError(.incomplete, message: "azcopy reported no end of its job") }
-        self.logger.debug("azcopy finished its job", metadata: ["seconds": "\(seconds.formattedSeconds)", "bytes": "\(summary.totalBytesTransferred)"])
-        return summary
+        self.logger.debug("azcopy finished", metadata: ["seconds": "\(seconds.formattedSeconds)", "ended": "\(ended)"])
+        return PipedRun(termination: ended, moved: moved, stderr: Array(stderr))
     }
 
     /// A new folder of this run's own, readable only by the daemon's user, with the log and job
@@ -99,26 +180,5 @@ struct AzCopyRunner: Sendable {
             return StorageError.localFile(operation: "AzCopy", message: "cannot \(what): \(error)", diskFull: true)
         }
         return AzCopyError(.workFolder, message: "cannot \(what): \(error)")
-    }
-
-    /// The failures azcopy logged: from the job's log when its id is known, else from every log
-    /// in the folder (a job that failed while scanning logs to `<id>-scanning.log`).
-    private static func logFindings(in folder: String, jobID: String?) -> [String] {
-        let logs = AzCopyEnvironment.logFolder(in: folder)
-        var names = (try? FileManager.default.contentsOfDirectory(atPath: logs))?.filter { $0.hasSuffix(".log") }.sorted() ?? []
-        if let jobID, names.contains(jobID + ".log") {
-            names = [jobID + "-scanning.log", jobID + ".log"].filter(names.contains)
-        }
-        return Array(names.flatMap { AzCopyOutput.logFindings(logFile: logs + "/" + $0) }.suffix(4))
-    }
-}
-
-extension AzCopyError {
-    /// The same error with every SAS signature taken out of its text.
-    func scrubbed(by scrubber: SecretScrubber) -> AzCopyError {
-        AzCopyError(
-            self.code, message: scrubber.scrub(self.message), jobStatus: self.jobStatus,
-            transferErrorCodes: self.transferErrorCodes.map(scrubber.scrub), termination: self.termination
-        )
     }
 }

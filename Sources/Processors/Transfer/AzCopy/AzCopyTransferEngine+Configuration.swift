@@ -29,19 +29,18 @@ extension AzCopyTransferEngine {
         /// The parent of the per-transfer folders that hold azcopy's logs and job plans (created
         /// when missing). Each folder is removed when its transfer ends, however it ends.
         public var workDirectory: String
-        /// Concurrent HTTP connections per transfer (`AZCOPY_CONCURRENCY_VALUE`); nil for azcopy's
-        /// default, which depends on the number of CPUs.
+        /// `AZCOPY_CONCURRENCY_VALUE`; nil for azcopy's default. Pipe mode does not use it (a
+        /// download is one streamed GET, an upload keeps five blocks in flight).
         public var concurrency: Int?
-        /// Block size in MiB for uploads and ranged downloads (`--block-size-mb`); nil for
-        /// azcopy's default, which depends on the file size.
+        /// Block size in MiB for uploads (`--block-size-mb`); nil for azcopy's pipe-mode default
+        /// of 8 MiB. azcopy buffers five blocks, so this sets most of its memory.
         public var blockSizeMiB: Int?
         /// How azcopy is authorized.
         public var authorization: Authorization = .sas
         /// How long each generated SAS stays valid: long enough for the largest transfer, short
         /// because it is visible in the process list while azcopy runs.
         public var sasLifetime: Duration = .seconds(3600)
-        /// How long a cancelled azcopy has between SIGTERM (on which it stops its job cleanly) and
-        /// SIGKILL.
+        /// How long a cancelled azcopy has between SIGTERM and SIGKILL.
         public var killGracePeriod: Duration = .seconds(5)
         /// The environment the few variables azcopy gets are taken from; nil for the daemon's own.
         ///

@@ -10,24 +10,34 @@ extension AzCopyTransferEngine {
         }
         try await self.hooks.beforeTransfer?()
         let (url, scrubber) = try await self.authorizedURL(for: blob, permissions: "r")
-        let arguments = AzCopyArguments.download(
-            from: url, to: path, checkMD5: before.contentMD5 != nil, blockSizeMiB: self.configuration.blockSizeMiB
-        )
         let after: BlobProperties
+        let moved: AzCopyPipe.Moved
         do {
-            do {
-                _ = try await self.runner.run(arguments, scrubber: scrubber)
-            } catch let error as AzCopyError {
-                throw await Self.classified(error, blob: blob, eTag: before.eTag)
+            let run = try await self.runner.runPiped(AzCopyArguments.pipeDownload(from: url), stream: .download(to: path), scrubber: scrubber)
+            switch run.moved {
+            case .failure(.localFile(let error)):
+                throw StorageError.localFile(operation: "AzCopyDownload", message: "\(error)", diskFull: error.isDiskFull)
+            case .failure(.peerClosed):
+                throw await Self.classified(AzCopyError.pipeFailure(run), blob: blob, eTag: before.eTag)
+            case .success where !run.succeeded:
+                throw await Self.classified(AzCopyError.pipeFailure(run), blob: blob, eTag: before.eTag)
+            case .success(let bytes):
+                moved = bytes
             }
             // azcopy fetched whatever the blob was when it asked; only the same eTag now proves
             // that was the version the event named.
             after = try await Self.properties(of: blob, requiredETag: before.eTag)
-            let onDisk = LocalFiles.kind(at: path)
-            guard onDisk == .regular(size: after.contentLength) else {
+            guard moved.size == after.contentLength else {
                 throw StorageError.integrity(
                     operation: "AzCopyDownload",
-                    message: "azcopy reported success, but '\(path)' is \(onDisk.map { "\($0)" } ?? "missing") where version \(after.eTag) has \(after.contentLength) bytes"
+                    message: "azcopy delivered \(moved.size) bytes where version \(after.eTag) has \(after.contentLength)"
+                )
+            }
+            if let stored = after.contentMD5, stored != moved.md5 {
+                throw StorageError.integrity(
+                    operation: "AzCopyDownload",
+                    message: "the bytes azcopy delivered have MD5 \(Data(moved.md5).base64EncodedString()) where version \(after.eTag) "
+                        + "stores Content-MD5 \(Data(stored).base64EncodedString())"
                 )
             }
         } catch {
@@ -93,17 +103,9 @@ extension AzCopyTransferEngine {
         }
     }
 
-    /// Removes what a failed or cancelled download may have left: the destination, and azcopy's
-    /// temporary file next to it (`.azDownload-<job id>-<name>`), which a killed azcopy keeps.
+    /// Removes what a failed or cancelled download left at the destination.
     private static func removeDownloadLeftovers(at path: String) {
         if let kind = LocalFiles.kind(at: path), kind != .directory { try? LocalFiles.removeTree(path) }
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "/" : folder) else { return }
-        for entry in entries where entry.hasPrefix(".azDownload-") && entry.hasSuffix("-" + name) {
-            try? LocalFiles.removeTree((folder.isEmpty ? "" : folder) + "/" + entry)
-        }
     }
 
     private static func unquoted(_ eTag: String) -> Substring {

@@ -7,30 +7,35 @@ extension AzCopyTransferEngine {
         file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]
     ) async throws -> CheckpointOutput {
         let metadataArgument = try AzCopyArguments.metadata(metadata)
-        let local: LocalFileDigest
-        do {
-            local = try LocalFileDigest(path: path)
-        } catch {
-            throw StorageError.localFile(operation: "AzCopyUpload", message: "\(error)", diskFull: error.isDiskFull)
-        }
         let blob = self.blob(blobName, in: container)
         let (url, scrubber) = try await self.authorizedURL(for: blob, permissions: "cw")
-        let arguments = AzCopyArguments.upload(
-            from: path, to: url, contentType: contentType, metadata: metadataArgument, blockSizeMiB: self.configuration.blockSizeMiB
+        let arguments = AzCopyArguments.pipeUpload(
+            to: url, contentType: contentType, metadata: metadataArgument, blockSizeMiB: self.configuration.blockSizeMiB
         )
         try await self.hooks.beforeTransfer?()
-        _ = try await self.runner.run(arguments, scrubber: scrubber)
+        let run = try await self.runner.runPiped(arguments, stream: .upload(from: path), scrubber: scrubber)
+        let sent: AzCopyPipe.Moved
+        switch run.moved {
+        case .failure(.localFile(let error)):
+            throw StorageError.localFile(operation: "AzCopyUpload", message: "\(error)", diskFull: error.isDiskFull)
+        case .failure(.peerClosed):
+            throw AzCopyError.pipeFailure(run)
+        case .success where !run.succeeded:
+            throw AzCopyError.pipeFailure(run)
+        case .success(let bytes):
+            sent = bytes
+        }
 
-        // What azcopy read may differ from what was hashed here if the file changed in between.
+        // blobflow fed azcopy every byte and hashed them on the way: the committed blob must have
+        // that many, and gets that MD5 (azcopy stores none in pipe mode).
         let stored = try await blob.properties()
-        guard stored.contentLength == local.size, stored.contentMD5 == local.md5 else {
+        guard stored.contentLength == sent.size else {
             throw StorageError.integrity(
                 operation: "AzCopyUpload",
-                message: "azcopy reported success, but \(container)/\(blobName) has \(stored.contentLength) bytes and Content-MD5 "
-                    + "\(stored.contentMD5.map { Data($0).base64EncodedString() } ?? "none") where '\(path)' has \(local.size) bytes and MD5 "
-                    + Data(local.md5).base64EncodedString()
+                message: "azcopy reported success, but \(container)/\(blobName) has \(stored.contentLength) bytes where \(sent.size) were sent from '\(path)'"
             )
         }
-        return CheckpointOutput(name: blobName, size: local.size, md5: Data(local.md5).base64EncodedString())
+        try await blob.setHTTPHeaders(contentType: contentType ?? stored.contentType, contentMD5: sent.md5, ifMatch: stored.eTag)
+        return CheckpointOutput(name: blobName, size: sent.size, md5: Data(sent.md5).base64EncodedString())
     }
 }

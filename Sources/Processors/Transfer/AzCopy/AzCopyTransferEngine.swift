@@ -2,20 +2,26 @@ public import Logging
 public import StorageClient
 import Foundation
 
-/// The transfer engine that hands the bytes to Microsoft's azcopy: one `azcopy copy` per blob,
-/// with blobflow's own client checking the blob version before and after.
+/// The transfer engine that hands the network side to Microsoft's azcopy, in pipe mode: one
+/// `azcopy copy URL --from-to BlobPipe` per download and one `--from-to PipeBlob` per upload, with
+/// blobflow moving the bytes between the local file and azcopy's stdout or stdin.
 ///
-/// A download is pinned to the event's eTag as the native engine's is: the blob's properties are
-/// read before azcopy starts and again after it has finished, and a blob replaced in between fails
-/// with the same HTTP 412 `StorageError`, so the consumer treats it the same way. azcopy checks
-/// the blob's Content-MD5 when it has one; an upload stores the file's MD5, computed locally too.
+/// Pipe mode has none of job mode's per-run costs (azcopy notices the end of a job only on its
+/// two-second progress tick, and keeps job plans and logs); blobflow owning the stream lets it
+/// check what it gets as its own engine does. A download is pinned to the event's eTag: the
+/// blob's properties are read before azcopy starts and again after it has finished, and a blob
+/// replaced in between fails with the same HTTP 412 `StorageError`, so the consumer treats it the
+/// same way; the bytes are counted and hashed as they are written, and must match the version's
+/// length and Content-MD5. An upload's bytes are hashed as they are fed to azcopy; the committed
+/// blob must have as many, and blobflow then stores their MD5 as its Content-MD5 (azcopy stores
+/// none in pipe mode), with the content type, on that exact version (`If-Match`).
 ///
 /// Each transfer is authorized on its own (see ``Authorization``): by default with a SAS for the
 /// one blob, read-only for a download and create/write for an upload, valid for an hour. azcopy
 /// runs with a minimal environment (never the account key or connection string) in a folder of
-/// its own under ``Configuration/workDirectory``, which holds its logs and job plans and is
-/// removed when the transfer ends. Cancelling the calling task stops azcopy (SIGTERM, then
-/// SIGKILL). Errors carry azcopy's own error text, without SAS signatures.
+/// its own under ``Configuration/workDirectory``, removed when the transfer ends. Cancelling the
+/// calling task stops azcopy (SIGTERM, then SIGKILL). azcopy reports nothing but its exit status
+/// in pipe mode; errors say how it ended, with any stderr text, without SAS signatures.
 ///
 /// ```swift
 /// guard let azcopy = AzCopyTransferEngine.locate(explicitPath: nil, environment: ProcessInfo.processInfo.environment) else { ... }
