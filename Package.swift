@@ -256,7 +256,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DevStorageTests",
-            dependencies: ["DevStorage", "StorageAuth", "StorageCore"],
+            dependencies: ["DevStorage", "StorageAuth", "StorageCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -42,8 +42,11 @@ public final class DevStorageServer: Service {
     private let queueStore: QueueStore
     private let blobStore: BlobStore
     private let ports = Mutex<(blob: Int?, queue: Int?)>((nil, nil))
+    /// Held for the server's lifetime: a second server on the same folder refuses to start.
+    private let folderLock: DataFolderLock
 
-    /// Opens (or creates) the state folder and prepares both services. Nothing listens until `run()`.
+    /// Locks and opens (or creates) the state folder and prepares both services. Nothing listens
+    /// until `run()`. Throws a `DataFolderLockError` when another process holds the folder.
     public init(
         configuration: DevStorageConfiguration,
         logger: Logger,
@@ -53,6 +56,7 @@ public final class DevStorageServer: Service {
         self.logger = logger
         self.onReady = onReady
         let location = (configuration.location as NSString).expandingTildeInPath
+        self.folderLock = try DataFolderLock(folder: location)
         do {
             self.queueStore = try QueueStore(location: location + "/queue")
             self.blobStore = try BlobStore(location: location + "/blob")
@@ -90,8 +94,8 @@ public final class DevStorageServer: Service {
         )
         let blobService = BlobService(store: self.blobStore, authorizer: authorizer, events: events, endpoint: blobEndpoint)
 
-        func application(_ service: StorageService, port: Int) -> some Service {
-            Application(
+        func application(_ service: StorageService, port: Int) -> ListeningService<some Service> {
+            let application = Application(
                 responder: DevStorageResponder(service: service, queues: queueService, blobs: blobService, faults: faults, logger: self.logger),
                 server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
@@ -101,13 +105,20 @@ public final class DevStorageServer: Service {
                 },
                 logger: self.logger
             )
+            return ListeningService(application: application, host: host, port: port, service: service)
         }
-        try await withThrowingDiscardingTaskGroup { group in
-            let blobApplication = application(.blob, port: self.configuration.blobPort)
-            let queueApplication = application(.queue, port: self.configuration.queuePort)
-            group.addTask { try await blobApplication.run() }
-            group.addTask { try await queueApplication.run() }
-        }
+        // When one service cannot listen, the other is shut down too (not merely cancelled, which
+        // a listening server does not notice), so `run()` ends at once with that error.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: application(.blob, port: self.configuration.blobPort), failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: application(.queue, port: self.configuration.queuePort), failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                logger: self.logger
+            )
+        )
+        try await group.run()
     }
 
     private func bound(_ service: StorageService, port: Int) async {
@@ -120,5 +131,39 @@ public final class DevStorageServer: Service {
             return DevStorageEndpoints(host: self.configuration.host, blobPort: blob, queuePort: queue)
         }
         if let ready { await self.onReady(ready) }
+    }
+}
+
+/// One service's HTTP server, whose failure to listen is reported with the port and what to do.
+struct ListeningService<Wrapped: Service>: Service {
+    let application: Wrapped
+    let host: String
+    let port: Int
+    let service: StorageService
+
+    func run() async throws {
+        do {
+            try await self.application.run()
+        } catch let error as IOError {
+            throw DevStorageListenError(host: self.host, port: self.port, service: self.service, errno: error.errnoCode)
+        }
+    }
+}
+
+/// A port the development storage server cannot listen on.
+public struct DevStorageListenError: Error, Sendable, CustomStringConvertible {
+    public let host: String
+    public let port: Int
+    let service: StorageService
+    let errno: Int32
+
+    public var description: String {
+        let what = self.service == .blob ? "blob service" : "queue service"
+        let flag = self.service == .blob ? "--blob-port" : "--queue-port"
+        if self.errno == EADDRINUSE {
+            return "port \(self.port) (\(what)) on \(self.host) is already in use: stop the program using it "
+                + "(another blobflow dev or devstore, or Azurite?) or choose another port with \(flag) (0 picks a free one)"
+        }
+        return "cannot listen on \(self.host) port \(self.port) (\(what)): \(String(cString: strerror(self.errno)))"
     }
 }

@@ -57,7 +57,37 @@ struct DevCommand: AsyncParsableCommand {
     func run() async throws {
         // Absolute, because the app runs in its own staging folder.
         let location = Self.absolute(self.location)
-        try FileManager.default.createDirectory(atPath: location, withIntermediateDirectories: true)
+        // The folder first: a second `blobflow dev` here must refuse before it touches anything.
+        let folderLock: DataFolderLock
+        do {
+            folderLock = try DataFolderLock(folder: location)
+        } catch {
+            Self.fail("\(error)")
+        }
+        // Then every configuration problem, before a port is bound.
+        let values = try self.settingsValues(location: location)
+        var probe = values
+        let account = DevStorageConfiguration.developmentAccountName
+        probe.flags[SettingKey.connectionString.name] =
+            "DefaultEndpointsProtocol=http;AccountName=\(account);AccountKey=\(DevStorageConfiguration.developmentAccountKey);"
+            + "BlobEndpoint=http://\(self.host):\(max(self.blobPort, 1))/\(account);QueueEndpoint=http://\(self.host):\(max(self.queuePort, 1))/\(account);"
+        let grace: Duration
+        do {
+            grace = try BlobflowSettings.load(probe).consumer.shutdownGracePeriod
+        } catch {
+            FileHandle.standardError.write(Data("blobflow: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        await SignalBackstop.install(command: "blobflow dev", limit: grace + .seconds(15))
+        do {
+            try ListenPortCheck.ensureFree(host: self.host, [
+                .init(port: self.blobPort, what: "blob service", flag: "--blob-port"),
+                .init(port: self.queuePort, what: "queue service", flag: "--queue-port"),
+            ])
+        } catch {
+            Self.fail("\(error)")
+        }
+
         var storageConfiguration = DevStorageConfiguration()
         storageConfiguration.host = self.host
         storageConfiguration.blobPort = self.blobPort
@@ -75,30 +105,46 @@ struct DevCommand: AsyncParsableCommand {
                 readyContinuation.finish()
             }
         } catch {
-            FileHandle.standardError.write(Data("blobflow dev: cannot start the development storage server: \(error)\n".utf8))
-            throw ExitCode(1)
+            Self.fail("cannot start the development storage server: \(error)")
         }
-        let serverGroup = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: serverLogger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await serverGroup.run() }
-            var iterator = ready.makeAsyncIterator()
-            guard let endpoints = await iterator.next() else {
-                FileHandle.standardError.write(Data("blobflow dev: the development storage server stopped before it was ready (is port \(self.blobPort) or \(self.queuePort) taken? try --blob-port 0 --queue-port 0)\n".utf8))
-                throw ExitCode(1)
-            }
-            do {
-                try await self.runLoop(endpoints: endpoints, location: location)
-            } catch {
-                await serverGroup.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
-            await serverGroup.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+        let loop = DevLoopStarter(ready: ready) { [options = self.loopOptions(location: location)] endpoints in
+            try await Self.runLoop(endpoints: endpoints, values: values, options: options)
         }
+        // The loop is listed last so a shutdown stops it first and the server after it: in-flight
+        // work still reaches storage.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: server, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: loop, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: serverLogger
+            )
+        )
+        do {
+            try await group.run()
+        } catch let error as DevStorageListenError {
+            Self.fail("\(error)")
+        }
+        withExtendedLifetime(folderLock) {}
     }
 
-    private func runLoop(endpoints: DevStorageEndpoints, location: String) async throws {
+    /// What the loop needs from the command line, as a value the loop's task can hold.
+    struct LoopOptions: Sendable {
+        var drop: String
+        var outputs: String
+        var location: String
+        var verbose: Bool
+    }
+
+    private func loopOptions(location: String) -> LoopOptions {
+        LoopOptions(drop: self.drop, outputs: self.outputs, location: location, verbose: self.verbose)
+    }
+
+    /// The settings of the consumer: environment, --env-file, flags and the development defaults.
+    /// The storage account is added once the server has its ports.
+    private func settingsValues(location: String) throws -> SettingsValues {
         let flags = try self.options.flagValues()
         // The account is always the local one, whatever the environment or a file says about Azure;
         // a .env file is read only when named (the working folder's may hold production settings).
@@ -106,7 +152,6 @@ struct DevCommand: AsyncParsableCommand {
         var file = try self.options.envFile.map { try EnvironmentFile(contentsOf: $0) }
         if let values = file?.values { file?.values = values.filter { !$0.key.hasPrefix("AZURE_STORAGE_") } }
         var values = SettingsValues(flags: flags, processEnvironment: environment, file: file)
-        values.flags[SettingKey.connectionString.name] = endpoints.connectionString()
         if let command = self.command {
             values.flags[SettingKey.processor.name] = "command"
             values.flags[SettingKey.command.name] = command
@@ -116,16 +161,25 @@ struct DevCommand: AsyncParsableCommand {
             values.flags[SettingKey.processor.name] = "command"
             values.flags[SettingKey.command.name] = sample.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
         }
+        // Short waits: the queue and the output container are local, and a dropped file should
+        // show its results in well under a second.
         let defaults: [SettingKey: String] = [
             .checkpointDirectory: location + "/checkpoints", .workDirectory: location + "/work", .logFormat: "text",
-            .maxPollInterval: "500ms", .minPollInterval: "50ms", .retryDelay: "2s", .maxRetryDelay: "10s",
+            .maxPollInterval: "200ms", .minPollInterval: "50ms", .retryDelay: "2s", .maxRetryDelay: "10s",
             .maxDequeueCount: "3", .visibilityTimeout: "60", .shutdownGrace: "5s", .replicaID: "dev", .transfer: "native",
         ]
         for (key, value) in defaults where values[key] == nil {
             values.flags[key.name] = value
         }
-        let hidden: Set<String> = self.verbose ? [] : ["message_id", "dequeue_count", "replica", "event_id"]
-        let runtime = try Runtime.start(values, hiddenMetadata: hidden)
+        return values
+    }
+
+    private static func runLoop(endpoints: DevStorageEndpoints, values: SettingsValues, options: LoopOptions) async throws {
+        var values = values
+        values.flags[SettingKey.connectionString.name] = endpoints.connectionString()
+        let location = options.location
+        let hidden: Set<String> = options.verbose ? [] : ["message_id", "dequeue_count", "replica", "event_id"]
+        let runtime = try Runtime.start(values, hiddenMetadata: hidden, isHidden: options.verbose ? nil : Self.isStepDetail)
         let store = try runtime.openStore()
         let settings = runtime.settings
         let logger = runtime.logger
@@ -136,8 +190,18 @@ struct DevCommand: AsyncParsableCommand {
 
         let processor = try ProcessorFactory.make(settings, pipeline: runtime.pipeline, logger: logger)
         let consumer = Consumer(configuration: settings.consumer, pipeline: runtime.pipeline, store: store, processor: processor, logger: logger)
-        let uploader = DropFolderUploader(folder: self.drop, container: input, stateFile: location + "/dropped.json", logger: logger)
-        let mirror = OutputMirror(container: output, folder: self.outputs, logger: logger)
+        let dropTimes = DropTimes()
+        let uploader = DropFolderUploader(
+            folder: options.drop, container: input, stateFile: location + "/dropped.json", dropTimes: dropTimes, logger: logger
+        )
+        let mirror = OutputMirror(
+            container: output, folder: options.outputs, stateFile: location + "/mirrored.json", interval: .milliseconds(100),
+            dropTimes: dropTimes, logger: logger
+        )
+
+        let failures = DevFailureReporter(
+            store: store, container: settings.consumer.inputContainer, outputs: options.outputs, interval: .milliseconds(500), logger: logger
+        )
 
         // The same settings for `blobflow status` and `--replay-dead-letters` in another terminal.
         let envFile = location + "/dev.env"
@@ -148,36 +212,91 @@ struct DevCommand: AsyncParsableCommand {
         ]
         try (exported.joined(separator: "\n") + "\n").write(toFile: envFile, atomically: true, encoding: .utf8)
 
+        // Commands that work when pasted: this very binary (blobflow need not be on PATH), and
+        // paths relative to the working folder where that is shorter.
+        let blobflow = Self.shellWord(Self.relative(Self.executablePath()))
+        let envArgument = Self.shellWord(Self.relative(envFile))
         let banner = [
             "",
             "blobflow dev is running.",
-            "  Drop files into  \(self.drop)/   (sub-folders become blob name prefixes)",
-            "  Results appear in \(self.outputs)/<file name>/   (_manifest.json is written last)",
+            "  Drop files into  \(options.drop)/   (sub-folders become blob name prefixes)",
+            "  Results appear in \(options.outputs)/<file name>/   (_manifest.json is written last)",
             "  App: \(settings.command.joined(separator: " "))",
             "  Storage: \(endpoints.blobEndpoint()) and \(endpoints.queueEndpoint()) (account devstoreaccount1)",
-            "  Other tools: the connection string is in \(envFile) (UseDevelopmentStorage=true on the default ports)",
-            "  Status: blobflow status --env-file \(envFile)   (also for --replay-dead-letters)",
+            "  Other tools: the connection string is in \(envArgument) (UseDevelopmentStorage=true on the default ports)",
+            "  Status:   \(blobflow) status --env-file \(envArgument)",
+            "  Replay:   \(blobflow) --replay-dead-letters --env-file \(envArgument)",
             "  Press Ctrl-C to stop.",
             "",
         ]
         FileHandle.standardOutput.write(Data(banner.joined(separator: "\n").utf8))
 
+        // No signals of its own: the command's group shuts this one down, before the server.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: uploader, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: mirror, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: failures),
                 ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
         try await group.run()
     }
 
+    /// Without --verbose, the screen shows one line per finished file (the output mirror's): the
+    /// routine lines of each step on the way are left out. Anything at notice or above stays.
+    @Sendable static func isStepDetail(_ event: LogEvent) -> Bool {
+        guard event.level <= .info else { return false }
+        if event.metadata?["step"] != nil { return true }
+        return ["completed", "uploaded a dropped file"].contains("\(event.message)")
+    }
+
+    /// Prints `blobflow dev: MESSAGE` and exits 1.
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("blobflow dev: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+
+    /// The running binary's path.
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// `path` relative to the working folder when it is inside it, else unchanged.
+    static func relative(_ path: String) -> String {
+        let here = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(here) ? String(path.dropFirst(here.count)) : path
+    }
+
+    /// `word` quoted for a POSIX shell when it needs to be.
+    static func shellWord(_ word: String) -> String {
+        let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=:,@".contains($0) }
+        return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     static func absolute(_ path: String) -> String {
         let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         return (full as NSString).standardizingPath
+    }
+}
+
+/// Waits for the development storage server to be ready, then runs the loop; a shutdown (or the
+/// server failing to start) while it waits ends it without starting anything.
+struct DevLoopStarter: Service {
+    let ready: AsyncStream<DevStorageEndpoints>
+    let start: @Sendable (DevStorageEndpoints) async throws -> Void
+
+    func run() async throws {
+        let ready = self.ready
+        // Cancelled by a shutdown, the wait ends with nil.
+        let endpoints = await cancelWhenGracefulShutdown { () async -> DevStorageEndpoints? in
+            var iterator = ready.makeAsyncIterator()
+            return await iterator.next()
+        }
+        guard let endpoints else { return }
+        try await self.start(endpoints)
     }
 }

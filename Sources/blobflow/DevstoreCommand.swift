@@ -67,36 +67,61 @@ struct DevstoreCommand: AsyncParsableCommand {
     @ParentCommand var root: Blobflow
 
     func run() async throws {
+        // Everything that can be checked is checked before the folder is locked or a port bound.
         let configuration = try self.makeConfiguration()
         var logger = Logger(label: "blobflow.devstore")
         logger.logLevel = Logger.Level(rawValue: self.root.options.logLevel ?? self.logLevel) ?? .info
+        await SignalBackstop.install(command: "blobflow devstore", limit: .seconds(15))
+        do {
+            try ListenPortCheck.ensureFree(host: configuration.host, [
+                .init(port: configuration.blobPort, what: "blob service", flag: "--blob-port"),
+                .init(port: configuration.queuePort, what: "queue service", flag: "--queue-port"),
+            ])
+        } catch {
+            Self.fail("\(error)")
+        }
         let subscriptions = configuration.subscriptions
         let location = configuration.location
         let oauth = configuration.acceptBearerTokens
-        let server = try DevStorageServer(configuration: configuration, logger: logger) { endpoints in
-            var lines = [
-                "blobflow devstore is running",
-                "Blob endpoint: \(endpoints.blobEndpoint())",
-                "Queue endpoint: \(endpoints.queueEndpoint())",
-                "Connection string: \(endpoints.connectionString())",
-                "Data folder: \(location)",
-            ]
-            if oauth {
-                lines.append("OAuth: bearer tokens accepted (signatures not verified: development only)")
+        let server: DevStorageServer
+        do {
+            server = try DevStorageServer(configuration: configuration, logger: logger) { endpoints in
+                var lines = [
+                    "blobflow devstore is running",
+                    "Blob endpoint: \(endpoints.blobEndpoint())",
+                    "Queue endpoint: \(endpoints.queueEndpoint())",
+                    "Connection string: \(endpoints.connectionString())",
+                    "Data folder: \(location)",
+                ]
+                if oauth {
+                    lines.append("OAuth: bearer tokens accepted (signatures not verified: development only)")
+                }
+                for subscription in subscriptions {
+                    lines.append(
+                        "Event Grid: \(subscription.account)/\(subscription.container)\(subscription.prefix.map { "/" + $0 + "*" } ?? "")"
+                            + "\(subscription.suffix.map { " (*" + $0 + ")" } ?? "") -> queue \(subscription.queue)"
+                            + " (\(subscription.schema.rawValue), \(subscription.encoding.rawValue))"
+                    )
+                }
+                FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
             }
-            for subscription in subscriptions {
-                lines.append(
-                    "Event Grid: \(subscription.account)/\(subscription.container)\(subscription.prefix.map { "/" + $0 + "*" } ?? "")"
-                        + "\(subscription.suffix.map { " (*" + $0 + ")" } ?? "") -> queue \(subscription.queue)"
-                        + " (\(subscription.schema.rawValue), \(subscription.encoding.rawValue))"
-                )
-            }
-            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        } catch {
+            Self.fail("\(error)")
         }
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as DevStorageListenError {
+            Self.fail("\(error)")
+        }
+    }
+
+    /// Prints `blobflow devstore: MESSAGE` and exits 1.
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("blobflow devstore: \(message)\n".utf8))
+        Foundation.exit(1)
     }
 
     func makeConfiguration() throws -> DevStorageConfiguration {

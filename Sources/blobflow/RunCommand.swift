@@ -66,6 +66,16 @@ struct RunCommand: AsyncParsableCommand {
         ]
         for case (let key, let value?) in named { extra[key.name] = value }
         let runtime = try Runtime.start(self.options, extra: extra)
+        if let port = runtime.settings.httpPort {
+            // A taken port is reported now, before any work is taken from the queue.
+            do {
+                try ListenPortCheck.ensureFree(host: runtime.settings.httpHost, [.init(port: port, what: "operations endpoints", flag: "BLOBFLOW_HTTP_PORT")])
+            } catch {
+                runtime.logger.critical("cannot serve the operations endpoints", metadata: ["error": "\(error)"])
+                throw ExitCode(1)
+            }
+        }
+        await SignalBackstop.install(command: "blobflow run", limit: runtime.settings.consumer.shutdownGracePeriod + .seconds(15))
         let store = try runtime.openStore()
 
         if self.replay.replayDeadLetters {

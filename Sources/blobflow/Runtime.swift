@@ -31,7 +31,9 @@ struct Runtime {
     }
 
     /// Validates `values`, sets up logging (text lines hide `hiddenMetadata`), opens the transport.
-    static func start(_ values: SettingsValues, defaultLogFormat: LogFormat? = nil, hiddenMetadata: Set<String> = []) throws -> Runtime {
+    static func start(
+        _ values: SettingsValues, defaultLogFormat: LogFormat? = nil, hiddenMetadata: Set<String> = [], isHidden: (@Sendable (LogEvent) -> Bool)? = nil
+    ) throws -> Runtime {
         let settings: BlobflowSettings
         do {
             var values = values
@@ -47,7 +49,7 @@ struct Runtime {
         let level = settings.logLevel
         Self.bootstrapped.withLock { done in
             guard !done else { return }
-            LoggingSystem.bootstrap(format.makeHandler(level: level, hiddenMetadata: hiddenMetadata))
+            LoggingSystem.bootstrap(format.makeHandler(level: level, hiddenMetadata: hiddenMetadata, isHidden: isHidden))
             done = true
         }
         var logger = Logger(label: "blobflow")

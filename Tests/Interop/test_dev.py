@@ -257,12 +257,17 @@ def test_dropped_files_become_outputs_and_empty_file_is_dead_lettered(dev_loop):
     """Five files dropped (one in sub-folders, one with spaces and non-ASCII letters, one with URL
     characters, one binary) -> outputs/<name>/ with report.json (size, lines, md5, sha256 of the
     file), transformed/<file>.upper, _blobflow.log and _manifest.json naming the uploaded blob
-    version. An empty file is dead-lettered at once (the sample app exits 65): no outputs at all,
-    and `blobflow status --env-file loc/dev.env --json` shows it with poison depth 1."""
+    version. An empty file is dead-lettered at once (the sample app exits 65): nothing uploaded,
+    outputs/empty.txt/_failed.txt says why, and `blobflow status --env-file loc/dev.env --json`
+    shows it with poison depth 1."""
     loop = dev_loop()
     banner_app = loop.banner_value("App:")
     assert "sample-app.sh" in banner_app and "{input} {output}" in banner_app, banner_app
-    assert str(loop.env_file) in loop.banner_value("Status:"), loop.stdout_lines
+    # The banner's command works as pasted into a shell in the same folder (blobflow need not be on PATH).
+    pasted = subprocess.run(["/bin/sh", "-c", loop.banner_value("Status:") + " --json"], cwd=str(loop.root),
+                            env=clean_environment(), capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert pasted.returncode == 0, (loop.banner_value("Status:"), pasted.stderr.decode(errors="replace"))
+    assert json.loads(pasted.stdout)["queue"]["name"] == "blobflow-events"
 
     files = {
         "hello.txt": b"hello, blobflow\n",
@@ -278,6 +283,12 @@ def test_dropped_files_become_outputs_and_empty_file_is_dead_lettered(dev_loop):
     manifests = {name: loop.wait_manifest(name) for name in files}
     etags = loop.input_etags()
     assert set(etags) == set(files) | {"empty.txt"}, sorted(etags)
+    # One line per finished file: its name, how long it took, where its outputs are; no step details.
+    screen = wait_until(lambda: (t := loop.stderr_text()).count(": done in ") >= len(files) and t, 10, 0.1,
+                        "a line per finished file")
+    for name in files:
+        assert f"{name}: done in " in screen and f"outputs/{name}/" in screen, loop.tail()
+    assert "downloaded the input" not in screen and "uploaded a dropped file" not in screen, loop.tail()
     for name, data in files.items():
         _check_sample_outputs(loop, name, data, etags[name])
     assert len({m["source"]["eventId"] for m in manifests.values()}) == len(files)
@@ -298,12 +309,16 @@ def test_dropped_files_become_outputs_and_empty_file_is_dead_lettered(dev_loop):
     assert failure["eTag"].strip('"') == etags["empty.txt"].strip('"'), (failure, etags["empty.txt"])
     assert "65" in failure["lastError"] and "empty.txt is empty" in failure["lastError"], failure
 
-    # A failed run uploads nothing, so nothing is mirrored for it.
-    time.sleep(0.7)  # one more mirror pass
+    # A failed run uploads nothing, but it leaves outputs/empty.txt/_failed.txt with the reason
+    # and the end of the app's log, and the screen says so.
     assert not any(n.startswith("empty.txt/") for n in loop.output_names()), sorted(loop.output_names())
-    assert not (loop.outputs / "empty.txt").exists()
-    err = loop.stderr_text()
-    assert "dead-lettered" in err and "app-exit-65" in err, loop.tail()
+    failed = wait_until(lambda: (loop.outputs / "empty.txt" / "_failed.txt").exists(), 10, 0.1, "outputs/empty.txt/_failed.txt")
+    assert failed
+    note = (loop.outputs / "empty.txt" / "_failed.txt").read_text()
+    assert "dead-lettered" in note and "65" in note and "empty.txt is empty" in note, note
+    err = wait_until(lambda: "empty.txt: failed after 1 attempt" in (t := loop.stderr_text()) and t, 10, 0.1,
+                     "the failure line")
+    assert "dead-lettered" in err and "app-exit-65" in err and "outputs/empty.txt/_failed.txt" in err, loop.tail()
     loop.stop()
 
 
@@ -311,7 +326,7 @@ def test_dropped_files_become_outputs_and_empty_file_is_dead_lettered(dev_loop):
 def test_changed_file_is_processed_again(dev_loop):
     """Overwriting a dropped file uploads it again; the new blob version gets its own run: the
     mirrored manifest names the new eTag and the outputs beside it describe the new content."""
-    loop = dev_loop()
+    loop = dev_loop(args=["--verbose"])  # step details, such as each upload, are shown
     first, second = b"first version\n", b"the second version, longer\nwith two lines\n"
     loop.drop_file("notes.txt", first)
     m1 = loop.wait_manifest("notes.txt")
@@ -336,14 +351,17 @@ def test_changed_file_is_processed_again(dev_loop):
 @pytest.mark.timeout(60)
 def test_restart_does_not_upload_unchanged_files_again(dev_loop):
     """Stop (SIGTERM, exit 0) and start `blobflow dev` again with the same --location: the files
-    already uploaded are not uploaded again (same input eTags, no new event, no new run), while a
-    file dropped after the restart is processed as usual."""
-    loop = dev_loop()
+    already uploaded are not uploaded again (same input eTags, no new event, no new run), and the
+    outputs already mirrored are not downloaded again, while a file dropped after the restart is
+    processed as usual."""
+    loop = dev_loop(args=["--verbose"])  # step details, such as each upload, are shown
     files = {"a.txt": b"alpha\n", "nested/b.txt": b"beta\n"}
     for name, data in files.items():
         loop.drop_file(name, data)
     before = {name: loop.wait_manifest(name) for name in files}
     etags = loop.input_etags()
+    time.sleep(0.7)  # one more mirror pass
+    mirrored = {p: p.stat().st_mtime_ns for p in loop.outputs.rglob("*") if p.is_file()}
     loop.stop()
 
     loop.start()  # same folders, new ports
@@ -356,6 +374,8 @@ def test_restart_does_not_upload_unchanged_files_again(dev_loop):
     assert len(uploads) == 1 and "after.txt" in uploads[0], uploads
     for name in files:
         assert loop.manifest(name) == before[name], f"{name} was processed again after the restart"
+    again = {p: p.stat().st_mtime_ns for p in mirrored}
+    assert again == mirrored, "outputs mirrored before the restart were downloaded again"
     status = loop.status()
     assert status["checkpoints"]["byStep"]["completed"] == 3, status["checkpoints"]
     assert status["queue"]["approximateMessageCount"] == 0, status["queue"]

@@ -136,12 +136,13 @@ def test_peek_does_not_dequeue(queue):
 
 def test_send_with_visibility_timeout(queue):
     """Put Message with visibilitytimeout=2 hides the message for ~2 s, then it appears."""
+    t0 = time.monotonic()  # before the send: a slow reply must not shorten the measured wait
     sent = queue.send_message("later", visibility_timeout=2)
-    t0 = time.monotonic()
     assert (sent.next_visible_on - sent.inserted_on) >= timedelta(seconds=1)
-    assert queue.peek_messages() == []
-    assert queue.receive_message() is None
-    got = wait_until(lambda: queue.receive_message(), timeout=8, what="delayed message")
+    peeked, received = queue.peek_messages(), queue.receive_message()
+    if time.monotonic() - t0 < 1.0:  # on a loaded machine the message may already be due
+        assert peeked == [] and received is None
+    got = received or wait_until(lambda: queue.receive_message(), timeout=8, what="delayed message")
     assert got.content == "later"
     assert time.monotonic() - t0 >= 1.0
 
@@ -150,9 +151,12 @@ def test_invisible_message_reappears_and_dequeue_count(queue):
     """A received message with visibilitytimeout=1 comes back after it expires, with
     dequeue_count incremented and a new pop receipt; the old receipt no longer deletes it."""
     queue.send_message("retry-me")
+    received_at = time.monotonic()
     first = queue.receive_message(visibility_timeout=1)
     assert first.dequeue_count == 1
-    assert queue.receive_message() is None
+    hidden = queue.peek_messages()  # a peek leaves the dequeue count alone
+    if time.monotonic() - received_at < 0.8:  # on a loaded machine it may already be visible again
+        assert hidden == []
     second = wait_until(lambda: queue.receive_message(visibility_timeout=1), timeout=8,
                         what="message to become visible again")
     assert second.id == first.id

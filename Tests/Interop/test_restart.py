@@ -39,8 +39,8 @@ def test_state_survives_restart(devstore_factory):
     plain = q.send_message("c-plain")
     first = q.receive_message(visibility_timeout=120)  # dequeued, not deleted
     assert first.content == "a-received"
+    t_sent = time.monotonic()  # before the send: a slow reply must not shorten the measured wait
     timed = q.send_message("timed", visibility_timeout=4)
-    t_sent = time.monotonic()
 
     store.restart()
     restart_took = time.monotonic() - t_sent
@@ -81,10 +81,11 @@ def test_state_survives_restart(devstore_factory):
     assert forever.expires_on.year == 9999
 
     got = wait_until(lambda: [m for m in q.peek_messages(max_messages=32) if m.content == "timed"],
-                     timeout=10, interval=0.2, what="timed message to become visible")
+                     timeout=30, interval=0.2, what="timed message to become visible")
     elapsed = time.monotonic() - t_sent
     assert elapsed >= 3.0, f"timed message visible after {elapsed:.1f}s, expected ~4s"
-    assert elapsed <= 9.0, f"timed message visible only after {elapsed:.1f}s, expected ~4s"
+    # Generous: a loaded machine may restart slowly; what matters is that it is not lost or forever hidden.
+    assert elapsed <= 25.0, f"timed message visible only after {elapsed:.1f}s, expected ~4s"
     assert got[0].id == timed.id
 
     # The pop receipt of the message received before the restart is still valid.

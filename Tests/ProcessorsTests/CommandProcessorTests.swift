@@ -180,7 +180,7 @@ struct CommandProcessorTests {
             let outcome = await task.result
             let elapsed = ContinuousClock.now - cancelledAt
             #expect(throws: CancellationError.self) { try outcome.get() }
-            #expect(elapsed < .seconds(30))
+            #expect(elapsed < .seconds(180), "stopping took \(elapsed)")  // generous: only a hang should fail it
             if ignoresSIGTERM { #expect(elapsed >= .milliseconds(900)) }
             let goneDeadline = ContinuousClock.now + .seconds(10)
             while !pids.allSatisfy(processEnded), ContinuousClock.now < goneDeadline {

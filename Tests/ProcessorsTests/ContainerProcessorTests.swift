@@ -282,7 +282,7 @@ struct ContainerProcessorTests {
             let outcome = await task.result
             let elapsed = ContinuousClock.now - cancelledAt
             #expect(throws: CancellationError.self) { try outcome.get() }
-            #expect(elapsed < .seconds(60), "stopping took \(elapsed)")
+            #expect(elapsed < .seconds(180), "stopping took \(elapsed)")  // generous: only a hang should fail it
             if !appStopsOnSIGTERM { #expect(elapsed >= .milliseconds(900), "the grace period was not given") }
             #expect(try await Podman.containers(ofEvent: item.eventID).isEmpty, "the container outlived the cancelled job")
 
@@ -311,7 +311,7 @@ struct ContainerProcessorTests {
             let outcome = await task.result
             let elapsed = ContinuousClock.now - cancelledAt
             #expect(throws: CancellationError.self) { try outcome.get() }
-            #expect(elapsed < .seconds(60), "stopping took \(elapsed)")
+            #expect(elapsed < .seconds(180), "stopping took \(elapsed)")  // generous: only a hang should fail it
             #expect(try await Podman.containers(ofEvent: item.eventID).isEmpty, "the container outlived the cancelled job")
         }
     }

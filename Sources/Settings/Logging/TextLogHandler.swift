@@ -9,13 +9,19 @@ public struct TextLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     let output: LogOutput
     let hiddenMetadata: Set<String>
+    let isHidden: (@Sendable (LogEvent) -> Bool)?
 
-    /// A handler writing to `output`, leaving out the metadata keys in `hiddenMetadata`.
-    public init(label: String, level: Logger.Level = .info, output: LogOutput = .standardError, hiddenMetadata: Set<String> = []) {
+    /// A handler writing to `output`, leaving out the metadata keys in `hiddenMetadata` and the
+    /// events `isHidden` picks (the dev screen's step details, for one).
+    public init(
+        label: String, level: Logger.Level = .info, output: LogOutput = .standardError, hiddenMetadata: Set<String> = [],
+        isHidden: (@Sendable (LogEvent) -> Bool)? = nil
+    ) {
         self.label = label
         self.logLevel = level
         self.output = output
         self.hiddenMetadata = hiddenMetadata
+        self.isHidden = isHidden
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -24,6 +30,7 @@ public struct TextLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        if let isHidden = self.isHidden, isHidden(event) { return }
         var fields = self.metadata
         if let extra = event.metadata { fields.merge(extra) { _, new in new } }
         let time = JSONLogHandler.timestamp().dropFirst(11).dropLast()
