@@ -7,9 +7,12 @@ struct Blobflow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "blobflow",
         abstract: "Process files dropped into Azure Blob Storage, driven by Event Grid events on a Storage Queue.",
-        discussion: "With --replay-dead-letters (and no subcommand) it moves dead letters back to the work queue, prints what moved, and exits.",
+        discussion: """
+            With --replay-dead-letters (and no subcommand) it moves dead letters back to the work queue, prints what moved, and \
+            exits; with --from-event-grid it replays the events Event Grid could not deliver instead.
+            """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, StatusCommand.self, DevCommand.self, DevstoreCommand.self, HealthcheckCommand.self]
+        subcommands: [RunCommand.self, StatusCommand.self, BackfillCommand.self, DevCommand.self, DevstoreCommand.self, HealthcheckCommand.self]
     )
 
     @OptionGroup(title: "Configuration")
@@ -21,7 +24,13 @@ struct Blobflow: AsyncParsableCommand {
     @OptionGroup
     var output: OutputOptions
 
+    static func main() async {
+        await Self.main(ReplayOptions.expandingBareEventGridFlag(Array(CommandLine.arguments.dropFirst())))
+    }
+
     func run() async throws {
+        // Here rather than in validate(): a parent's validate() runs for its subcommands too.
+        try self.replay.requireReplayFlag()
         guard self.replay.replayDeadLetters else {
             throw CleanExit.helpRequest(self)
         }
