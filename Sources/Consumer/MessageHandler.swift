@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import StorageClient
 import Synchronization
+import Tracing
 
 /// Takes one received message from decoding to acknowledgement: skip, dead-letter, or claim the
 /// blob version, run the processor under a kept lease, checkpoint, and delete or release.
@@ -22,14 +23,27 @@ struct MessageHandler: Sendable {
     let statistics: ConsumerStatistics
     let logger: Logger
 
+    /// Handles one message inside its trace: a `blobflow.event` span with a child span per step
+    /// (decode, claim, the processor's download, run and upload, acknowledge or dead-letter).
     func handle(_ message: ReceivedQueueMessage) async {
+        await withSpan("blobflow.event", ofKind: .consumer) { span in
+            span.attributes["messaging.system"] = "azure_storage_queue"
+            span.attributes["messaging.message.id"] = message.messageID
+            span.attributes["blobflow.dequeue_count"] = message.dequeueCount
+            await self.handle(message, span: span)
+        }
+    }
+
+    private func handle(_ message: ReceivedQueueMessage, span: any Span) async {
         self.statistics.recordReceived()
         let lease = MessageLease(messageID: message.messageID, popReceipt: message.popReceipt)
         var logger = self.logger
         logger[metadataKey: "message_id"] = "\(message.messageID)"
         logger[metadataKey: "dequeue_count"] = "\(message.dequeueCount)"
 
-        switch MessageDecoder.decode(message.text, filter: self.filter) {
+        let decoded = withSpan("decode") { _ in MessageDecoder.decode(message.text, filter: self.filter) }
+        EventTracing.describe(decoded, on: span)
+        switch decoded {
         case .skip(let reason, let eventID, let blob):
             logger.info("skipped event: \(reason.message)", metadata: [
                 "reason": "\(reason.code)", "event_id": "\(eventID ?? "-")", "blob": "\(blob ?? "-")",
@@ -45,13 +59,13 @@ struct MessageHandler: Sendable {
         case .work(let item):
             logger[metadataKey: "event_id"] = "\(item.eventID)"
             logger[metadataKey: "blob"] = "\(item.container)/\(item.blobName)"
-            await self.work(item, message: message, lease: lease, logger: logger)
+            await self.work(item, message: message, lease: lease, span: span, logger: logger)
         }
     }
 
     // MARK: Work
 
-    private func work(_ item: BlobWorkItem, message: ReceivedQueueMessage, lease: MessageLease, logger: Logger) async {
+    private func work(_ item: BlobWorkItem, message: ReceivedQueueMessage, lease: MessageLease, span: any Span, logger: Logger) async {
         let key = CheckpointKey(account: self.accountName, container: item.container, blobName: item.blobName, eTag: item.eTag)
         var record: CheckpointRecord
         let claim: Claim
@@ -64,7 +78,7 @@ struct MessageHandler: Sendable {
         let store = self.store
         let ttl = Duration.seconds(self.configuration.visibilityTimeout)
         do {
-            let admission = try await BlockingIO.run { () throws -> Admission in
+            let admission = try await withSpan("claim") { _ in try await BlockingIO.run { () throws -> Admission in
                 let existing = try store.load(key) { corruption in
                     logger.warning("checkpoint record was unreadable and was set aside", metadata: ["detail": "\(corruption)"])
                 }
@@ -97,7 +111,7 @@ struct MessageHandler: Sendable {
                     throw error
                 }
                 return .claimed(claim, record)
-            }
+            } }
             switch admission {
             case .alreadyDone(let step):
                 logger.info("duplicate event for a blob version already \(step); acknowledged without work")
@@ -120,6 +134,7 @@ struct MessageHandler: Sendable {
             case .claimed(let acquired, let saved):
                 claim = acquired
                 record = saved
+                span.attributes["blobflow.attempt"] = saved.attempts
             }
         } catch {
             logger.error("cannot use the checkpoint folder; the event will be retried", metadata: ["error": "\(error)"])
@@ -155,6 +170,8 @@ struct MessageHandler: Sendable {
                 await self.release(lease, after: Int(self.configuration.retryDelay.components.seconds), logger: logger)
                 return
             }
+            span.attributes["blobflow.outcome"] = "completed"
+            span.attributes["blobflow.outputs"] = result.outputs.count
             self.statistics.recordCompleted(seconds: seconds)
             logger.info("completed", metadata: ["seconds": "\(seconds)", "outputs": "\(result.outputs.count)"])
             await self.acknowledge(lease, logger: logger)
@@ -173,6 +190,7 @@ struct MessageHandler: Sendable {
                 return record
             }) ?? record
             self.statistics.recordFailure(reason: failure.reason)
+            EventTracing.recordFailure(failure.reason, message: failure.description, on: span)
             if failure.reason == "lease-lost" {
                 logger.warning("work abandoned: \(failure.message)")
                 await BlockingIO.attempt { _ = try store.release(claim) }
@@ -296,13 +314,16 @@ struct MessageHandler: Sendable {
     /// Deletes the message: the event is fully handled.
     private func acknowledge(_ lease: MessageLease, logger: Logger) async {
         let queue = self.queue
+        let context = ServiceContext.current ?? .topLevel
         await Task.detached {
+            await withSpan("acknowledge", context: context) { _ in
             do {
                 try await queue.deleteMessage(id: lease.messageID, popReceipt: lease.popReceipt)
             } catch let error as StorageError where error.isMessageGone {
                 logger.warning("message was already gone when acknowledged (its lease had lapsed)")
             } catch {
                 logger.error("could not delete a handled message; it will be delivered again and acknowledged as a duplicate", metadata: ["error": "\(error)"])
+            }
             }
         }.value
     }
@@ -324,6 +345,18 @@ struct MessageHandler: Sendable {
     /// Copies the original text to the poison queue (never expiring), records why, then deletes
     /// the original. A crash between the two leaves a duplicate in the poison queue, never a loss.
     private func deadLetter(
+        message: ReceivedQueueMessage, lease: MessageLease, key: CheckpointKey?, eventID: String?,
+        reason: DeadLetterRecord.Reason, detail: String, attempts: Int, logger: Logger
+    ) async {
+        await withSpan("dead-letter") { span in
+            span.attributes["blobflow.dead_letter_reason"] = reason.rawValue
+            await self.moveToPoisonQueue(
+                message: message, lease: lease, key: key, eventID: eventID, reason: reason, detail: detail, attempts: attempts, logger: logger
+            )
+        }
+    }
+
+    private func moveToPoisonQueue(
         message: ReceivedQueueMessage, lease: MessageLease, key: CheckpointKey?, eventID: String?,
         reason: DeadLetterRecord.Reason, detail: String, attempts: Int, logger: Logger
     ) async {

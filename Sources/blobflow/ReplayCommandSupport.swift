@@ -35,6 +35,10 @@ enum ReplayCommandSupport {
             ),
             logger: runtime.logger
         )
+        if let container = options.fromEventGrid {
+            try await self.replayEventGrid(from: container, filter: filter, options: options, json: json, runtime: runtime, replayer: replayer)
+            return
+        }
         let report: ReplayReport
         do {
             report = try await replayer.replay(filter: filter, dryRun: options.dryRun)
@@ -44,5 +48,23 @@ enum ReplayCommandSupport {
         }
         print(json ? try report.json() : report.table())
         if report.counts.failed > 0 { throw ExitCode(1) }
+    }
+
+    /// `--replay-dead-letters --from-event-grid [CONTAINER]`.
+    private static func replayEventGrid(
+        from name: String, filter: ReplayFilter, options: ReplayOptions, json: Bool, runtime: Runtime, replayer: DeadLetterReplayer
+    ) async throws {
+        let report: EventGridReplayReport
+        do {
+            report = try await replayer.replayEventGridDeadLetters(container: runtime.pipeline.container(name), filter: filter, dryRun: options.dryRun)
+        } catch let error as StorageError where error.isNotFound && error.operation.hasPrefix("List") {
+            runtime.logger.error("the Event Grid dead-letter container '\(name)' does not exist in this account (give its name: --from-event-grid NAME)")
+            throw ExitCode(1)
+        } catch {
+            runtime.logger.error("replay failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        print(json ? try report.json() : report.table())
+        if report.rows.contains(where: { if case .failed = $0.action { true } else { false } }) { throw ExitCode(1) }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Checkpoints
 import Consumer
 import Logging
+import Observability
 import ServiceLifecycle
 import Settings
 import StorageClient
@@ -56,6 +57,10 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup
     var output: OutputOptions
 
+    func validate() throws {
+        try self.replay.requireReplayFlag()
+    }
+
     func run() async throws {
         var extra: [String: String] = [:]
         let named: [(SettingKey, String?)] = [
@@ -86,7 +91,14 @@ struct RunCommand: AsyncParsableCommand {
         let settings = runtime.settings
         let logger = runtime.logger
         // Metrics first: everything created after this records into the Prometheus registry.
-        let registry = settings.httpPort != nil ? OperationsSupport.bootstrapMetrics() : nil
+        let telemetry: Telemetry.Backends
+        do {
+            telemetry = try OperationsSupport.bootstrapTelemetry(logger: logger)
+        } catch {
+            logger.critical("cannot set up OpenTelemetry export (check the OTEL_* variables)", metadata: ["error": "\(error)"])
+            throw ExitCode(2)
+        }
+        let registry = OperationsSupport.bootstrapMetrics(prometheus: settings.httpPort != nil, otel: telemetry.metrics)
         let processor = try ProcessorFactory.make(settings, pipeline: runtime.pipeline, logger: logger)
         logger.info("starting", metadata: [
             "account": "\(settings.storage.accountName)", "credential": "\(settings.storage.credentialKind)",
@@ -106,7 +118,9 @@ struct RunCommand: AsyncParsableCommand {
         let operations = OperationsSupport.services(settings, statistics: statistics, registry: registry, pipeline: runtime.pipeline, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
+                // Services stop in reverse order: the exporters, first here, stop last and flush
+                // the spans and metrics of the consumer's final work.
+                services: telemetry.services.map { .init(service: $0) } + [
                     .init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: pruner),
                 ] + operations,

@@ -57,6 +57,7 @@ note start "$in"
 [ -d "$out" ] || { note no-output-dir "$out"; exit 1; }
 [ -z "$(ls -A "$out")" ] || note output-not-empty "$(ls -A "$out" | tr '\n' ' ')"
 if [ -f "$CTRL/env-dump" ]; then env | cut -d= -f1 | sort >> "$CTRL/env-names"; fi
+if [ -n "${TRACEPARENT:-}" ]; then printf '%s\t%s\n' "$name" "$TRACEPARENT" >> "$CTRL/traceparents"; fi
 sleep_for=$(cat "$CTRL/sleep" 2>/dev/null || echo 0)
 case "$sleep_for" in
   random:*) max=${sleep_for#random:}; sleep_for=$(awk -v s="$$" -v m="$max" 'BEGIN{srand(s); printf "%.3f", rand()*m}');;

@@ -79,6 +79,9 @@ def test_metrics_follow_the_work_and_health_follows_storage(harness):
     assert metric(text, "blobflow_events_in_flight") == 0
     assert metric(text, "blobflow_processing_duration_seconds_count") == 12
     assert metric(text, "blobflow_step_duration_seconds_count", step="processed") >= 12
+    # Buckets reach an hour, so the processing-time alert (monitoring/) can see a slow p95.
+    bounds = {float(le) for le in re.findall(r'^blobflow_processing_duration_seconds_bucket\{[^}]*le="([0-9.e+]+)"', text, re.M)}
+    assert 900 in bounds and 3600 in bounds, sorted(bounds)
     assert metric(text, "blobflow_poll_requests_total", result="messages") >= 1
     assert metric(text, "blobflow_poll_requests_total", result="empty") >= 1
     assert len(set(seen)) >= 1

@@ -20,6 +20,12 @@ param checkpointShareName string
 @description('Name under which the share is registered in the environment.')
 param storageName string
 
+@description('Route the replicas\' OpenTelemetry traces through the environment\'s managed agent to a new Application Insights resource.')
+param openTelemetryToAppInsights bool = false
+
+@description('Name of the Application Insights resource created when openTelemetryToAppInsights is on.')
+param appInsightsName string = ''
+
 resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: logAnalyticsName
   location: location
@@ -32,7 +38,24 @@ resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   }
 }
 
-resource managedEnvironment 'Microsoft.App/managedEnvironments@2025-01-01' = {
+// Workspace-based Application Insights: traces land in the same Log Analytics workspace as the
+// console logs (tables AppRequests and AppDependencies).
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = if (openTelemetryToAppInsights) {
+  name: empty(appInsightsName) ? 'appi-${environmentName}' : appInsightsName
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logAnalytics.id
+  }
+}
+
+// The managed OpenTelemetry agent is configured through a preview API version. With it on, the
+// platform sets OTEL_EXPORTER_OTLP_ENDPOINT (and its protocol) in every replica, which turns on
+// blobflow's trace export; Application Insights takes traces and logs but not metrics, so the app
+// gets OTEL_METRICS_EXPORTER=none (main.bicep) and metrics stay on /metrics.
+resource managedEnvironment 'Microsoft.App/managedEnvironments@2025-02-02-preview' = {
   name: environmentName
   location: location
   tags: tags
@@ -40,6 +63,16 @@ resource managedEnvironment 'Microsoft.App/managedEnvironments@2025-01-01' = {
     appLogsConfiguration: {
       destination: 'azure-monitor'
     }
+    appInsightsConfiguration: openTelemetryToAppInsights ? {
+      connectionString: appInsights!.properties.ConnectionString
+    } : null
+    openTelemetryConfiguration: openTelemetryToAppInsights ? {
+      tracesConfiguration: {
+        destinations: [
+          'appInsights'
+        ]
+      }
+    } : null
     workloadProfiles: [
       {
         name: 'Consumption'
@@ -78,7 +111,7 @@ resource checkpointAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existi
 // deployment and stored by the environment as a secret; it never reaches blobflow, its
 // environment variables or the deployment outputs, and it opens only the checkpoint account,
 // which holds nothing but this share (storage.bicep).
-resource checkpointStorage 'Microsoft.App/managedEnvironments/storages@2025-01-01' = {
+resource checkpointStorage 'Microsoft.App/managedEnvironments/storages@2025-02-02-preview' = {
   parent: managedEnvironment
   name: storageName
   properties: {

@@ -31,8 +31,9 @@ enum AppEnvironment {
     }
 
     /// The `BLOBFLOW_*` variables describing a job, with the input and output paths as the app
-    /// sees them. `BLOBFLOW_BLOB_URL` is built from `blobEndpoint` without anything after its `?`
-    /// (a SAS never reaches the app), and left out when there is no endpoint.
+    /// sees them, and `TRACEPARENT` (the event's span) when traces are exported.
+    /// `BLOBFLOW_BLOB_URL` is built from `blobEndpoint` without anything after its `?` (a SAS
+    /// never reaches the app), and left out when there is no endpoint.
     static func job(_ job: ProcessingJob, inputPath: String, outputDirectory: String, blobEndpoint: String?) -> [String: String] {
         var environment = [
             "BLOBFLOW_INPUT": inputPath,
@@ -43,6 +44,7 @@ enum AppEnvironment {
             "BLOBFLOW_CONTENT_TYPE": job.item.contentType,
             "BLOBFLOW_ATTEMPT": String(job.attempt),
         ]
+        environment.merge(TraceContextEnvironment.current()) { _, new in new }
         if let blobEndpoint {
             var base = Substring(blobEndpoint.prefix { $0 != "?" })
             while base.hasSuffix("/") { base = base.dropLast() }

@@ -2,6 +2,7 @@ import Checkpoints
 import Consumer
 import Glibc
 import Logging
+import Tracing
 
 /// The `processed` step for any way of starting an app (a local command, a container): a fresh
 /// output folder, the run itself with blobflow's lines around it in `app.log`, the exit status
@@ -32,6 +33,12 @@ struct AppRunStep: Sendable {
     /// Runs the app `launcher` starts to its end; returns the seconds it took, or throws the
     /// failure its ending means (`CancellationError` when the task was cancelled and the app stopped).
     func run(_ launcher: some AppLauncher, attempt: Int) async throws -> Double {
+        try await withSpan("run") { span in
+            try await self.runApp(launcher, attempt: attempt, span: span)
+        }
+    }
+
+    private func runApp(_ launcher: some AppLauncher, attempt: Int, span: any Span) async throws -> Double {
         let log = self.layout.logFile
         Self.appendToLog(log, "[blobflow] attempt \(attempt) at \(Manifest.timestamp()): starting \(launcher.displayName)")
         let started = ContinuousClock.now
@@ -48,6 +55,8 @@ struct AppRunStep: Sendable {
             throw StagingSteps.localFailure(error, doing: "open the app log")
         }
         let seconds = (ContinuousClock.now - started).fractionalSeconds
+        span.attributes["blobflow.exit_status"] = termination.description
+        if case .exited(let code) = termination { span.attributes["process.exit.code"] = Int(code) }
         Self.appendToLog(log, "[blobflow] the app \(termination) after \(seconds.formattedSeconds) s")
         await launcher.finished(termination)
         if let failure = launcher.failure(for: termination, logTail: LogTail.read(log)) {

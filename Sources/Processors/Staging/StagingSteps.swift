@@ -3,6 +3,7 @@ import Checkpoints
 import Consumer
 import Logging
 import StorageClient
+import Tracing
 
 /// The halves of a job every app runner shares: staging the event's blob as a local file, and
 /// publishing what the app wrote (its files, its log, then the manifest) next to the source's name
@@ -61,6 +62,13 @@ struct StagingSteps: Sendable {
     /// Downloads the event's blob version into the input folder, unless an attempt that got at
     /// least as far as `downloaded` left the complete file there.
     func stageInput(resumeFrom: CheckpointStep?) async throws -> StagedInput {
+        try await withSpan("download") { span in
+            span.attributes["blobflow.bytes"] = Int(self.item.contentLength)
+            return try await self.download(resumeFrom: resumeFrom)
+        }
+    }
+
+    private func download(resumeFrom: CheckpointStep?) async throws -> StagedInput {
         let fileName = SafeFileName.forBlob(self.item.blobName)
         let path = self.layout.inputFile(named: fileName)
         if let resumeFrom, resumeFrom >= .downloaded, LocalFiles.kind(at: path) == .regular(size: self.item.contentLength) {
@@ -99,6 +107,14 @@ struct StagingSteps: Sendable {
     /// Uploads every file under `output/`, then the app's log, then the manifest. Refuses the
     /// whole output when it holds anything but files and folders.
     func publish(to destination: Destination, requireOutputs: Bool, summary: RunSummary) async throws -> Published {
+        try await withSpan("upload") { span in
+            let published = try await self.upload(to: destination, requireOutputs: requireOutputs, summary: summary)
+            span.attributes["blobflow.outputs"] = published.outputs.count
+            return published
+        }
+    }
+
+    private func upload(to destination: Destination, requireOutputs: Bool, summary: RunSummary) async throws -> Published {
         let started = ContinuousClock.now
         let files: [OutputFile]
         do {

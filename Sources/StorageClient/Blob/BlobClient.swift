@@ -49,10 +49,12 @@ public struct BlobClient: Sendable {
     }
 
     /// Deletes the blob (and its snapshots). Returns false when it did not exist.
+    /// With `ifMatch`, only that version is deleted (412 otherwise).
     @discardableResult
-    public func deleteIfExists() async throws -> Bool {
+    public func deleteIfExists(ifMatch eTag: String? = nil) async throws -> Bool {
         var operation = StorageOperation("DeleteBlob", .blob, "DELETE", path: self.path)
         operation.headers = [("x-ms-delete-snapshots", "include")]
+        if let eTag { operation.headers.append(("If-Match", eTag)) }
         operation.successOnRetry = [404]
         do {
             _ = try await self.pipeline.send(operation)
@@ -65,12 +67,15 @@ public struct BlobClient: Sendable {
     /// Writes `bytes` as the whole blob in one Put Blob, with their MD5 checked by the service
     /// and stored.
     @discardableResult
-    public func upload(_ bytes: [UInt8], contentType: String? = nil, metadata: [String: String] = [:], ifNoneMatch: String? = nil) async throws -> String {
+    public func upload(
+        _ bytes: [UInt8], contentType: String? = nil, metadata: [String: String] = [:], ifNoneMatch: String? = nil, ifMatch: String? = nil
+    ) async throws -> String {
         var operation = StorageOperation("PutBlob", .blob, "PUT", path: self.path)
         operation.body = .bytes(bytes)
         operation.headers = [("x-ms-blob-type", "BlockBlob"), ("Content-MD5", Base64.encode(MD5Digest.of(bytes)))]
         if let contentType { operation.headers.append(("x-ms-blob-content-type", contentType)) }
         if let ifNoneMatch { operation.headers.append(("If-None-Match", ifNoneMatch)) }
+        if let ifMatch { operation.headers.append(("If-Match", ifMatch)) }
         operation.headers += metadata.sorted { $0.key < $1.key }.map { ("x-ms-meta-\($0.key)", $0.value) }
         let response = try await self.pipeline.send(operation)
         return response.header("etag") ?? ""
