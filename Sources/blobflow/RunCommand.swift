@@ -2,6 +2,7 @@ import ArgumentParser
 import Checkpoints
 import Consumer
 import Logging
+import Processing
 import ServiceLifecycle
 import Settings
 import StorageClient

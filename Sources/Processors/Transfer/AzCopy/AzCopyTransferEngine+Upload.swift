@@ -1,11 +1,11 @@
-public import Checkpoints
+public import Processing
 import Foundation
 import StorageClient
 
 extension AzCopyTransferEngine {
     public func upload(
         file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]
-    ) async throws -> CheckpointOutput {
+    ) async throws -> ProcessingOutput {
         let metadataArgument = try AzCopyArguments.metadata(metadata)
         let local: LocalFileDigest
         do {
@@ -31,6 +31,6 @@ extension AzCopyTransferEngine {
                     + Data(local.md5).base64EncodedString()
             )
         }
-        return CheckpointOutput(name: blobName, size: local.size, md5: Data(local.md5).base64EncodedString())
+        return ProcessingOutput(name: blobName, size: local.size, md5: Data(local.md5).base64EncodedString())
     }
 }

@@ -1,6 +1,7 @@
 public import Logging
 public import StorageClient
 import Foundation
+import Processing
 
 /// The transfer engine that hands the bytes to Microsoft's azcopy: one `azcopy copy` per blob,
 /// with blobflow's own client checking the blob version before and after.
