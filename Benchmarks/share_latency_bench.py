@@ -126,12 +126,13 @@ def main():
     parser.add_argument("--delay-ms", type=float, default=2.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 32])
     parser.add_argument("--old-blobflow", help="a release build of an earlier blobflow to measure beside this one")
+    parser.add_argument("--blobflow", help="the blobflow to measure (default: this package's release build)")
     parser.add_argument("--skip-build", action="store_true")
     args = parser.parse_args()
     ensure_fuse()
-    if not args.skip_build:
+    if not args.skip_build and not args.blobflow:
         subprocess.run(["swift", "build", "-c", "release", "--product", "blobflow"], cwd=ROOT, check=True)
-    blobflow = os.path.join(ROOT, ".build/release/blobflow")
+    blobflow = args.blobflow or os.path.join(ROOT, ".build/release/blobflow")
     builds = [("this build", blobflow)] + ([("old build", args.old_blobflow)] if args.old_blobflow else [])
 
     work = tempfile.mkdtemp(prefix="blobflow-share-bench-")
