@@ -194,7 +194,7 @@ def main():
 
         print(f"filling the queue again for the Python SDK consumer ...", flush=True)
         fill(conn, "bench-python", args.events, blob_endpoint)
-        python = os.path.join(ROOT, ".venv/bin/python")
+        python = sys.executable  # the Python running this script, with the Azure SDK
         python_folder = os.path.join(work, "python-checkpoints")
         os.makedirs(python_folder)
         out = subprocess.run([python, "-c", PYTHON_CONSUMER, conn, "bench-python", str(args.events), python_folder],
