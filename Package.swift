@@ -119,12 +119,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// The processing contract between the consumer and the processors: the processor protocol,
+        /// the job, its steps, outputs and failure reasons.
+        .target(
+            name: "Processing",
+            dependencies: ["BlobEvents", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         /// The consumer: polls the queue, keeps leases, checkpoints, dead-letters and replays.
         .target(
             name: "Consumer",
             dependencies: [
                 "BlobEvents",
                 "Checkpoints",
+                "Processing",
                 "StorageClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -138,8 +146,7 @@ let package = Package(
             name: "Processors",
             dependencies: [
                 "BlobEvents",
-                "Checkpoints",
-                "Consumer",
+                "Processing",
                 "StorageClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -165,7 +172,7 @@ let package = Package(
             name: "Settings",
             dependencies: [
                 "Consumer",
-                "Processors",
+                "Processing",
                 "StorageClient",
                 "StorageHTTP",
                 "StorageCore",
@@ -224,6 +231,7 @@ let package = Package(
                 "Checkpoints",
                 "BlobEvents",
                 "Operations",
+                "Processing",
                 "Processors",
                 "Settings",
                 "StorageClient",
@@ -271,7 +279,7 @@ let package = Package(
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
-                "Consumer", "Checkpoints", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
+                "Consumer", "Checkpoints", "Processing", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -280,7 +288,7 @@ let package = Package(
         .testTarget(
             name: "ProcessorsTests",
             dependencies: [
-                "Processors", "Consumer", "Checkpoints", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
+                "Processors", "Processing", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -8,13 +8,19 @@ events for distinct blob versions, then drains it twice:
    checkpoints in a folder on the local disk (every completed record is flushed with fsync, and
    each event creates and removes a few small files, which ext4 charges heavily) and on tmpfs,
    which shows the consumer's own overhead.
-2. A straightforward consumer written with the official Azure SDK for Python: receive 32,
-   delete each, in one loop (no decoding, no checkpoints: the least work a consumer can do).
+2. A straightforward single-threaded consumer written with the official Azure SDK for Python:
+   receive 32, and for each message write one checkpoint file, fsync it, then delete the message
+   (the least a consumer that keeps durable checkpoints can do; no decoding, no claims).
+3. System calls on the checkpoint folder per event, counted with `strace -f -y` on a folder
+   already in use (its fan-out folders exist): blobflow drains N new events, then N duplicates
+   of the same blob versions; every call naming a path or a descriptor under the folder counts,
+   except those of the pruner's start-up scan (the thread that lists the folder).
 
 Then it runs blobflow against an empty queue for a minute at the default poll intervals and
 counts its requests.
 
-Usage: python Benchmarks/consumer_bench.py [--events 20000] [--concurrency 32] [--idle-seconds 60] [--skip-build]
+Usage: python Benchmarks/consumer_bench.py [--events 20000] [--concurrency 32] [--idle-seconds 60]
+       [--strace-events 500] [--skip-build]
 """
 import argparse
 import base64
@@ -35,14 +41,19 @@ from devstore_bench import ACCOUNT, KEY, start_server  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 PYTHON_CONSUMER = r"""
-import sys, time
+import os, sys, time
 from azure.storage.queue import QueueClient
-conn, name, expected = sys.argv[1], sys.argv[2], int(sys.argv[3])
+conn, name, expected, folder = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 queue = QueueClient.from_connection_string(conn, name)
 done, started = 0, time.monotonic()
 while done < expected:
     got = 0
     for message in queue.receive_messages(messages_per_page=32, max_messages=32, visibility_timeout=300):
+        path = os.path.join(folder, message.id + ".json")
+        with open(path, "w") as checkpoint:
+            checkpoint.write('{"step": "completed", "messageID": "%s"}' % message.id)
+            checkpoint.flush()
+            os.fsync(checkpoint.fileno())
         queue.delete_message(message)
         got += 1
     done += got
@@ -70,7 +81,7 @@ def event(index, blob_endpoint):
     return base64.b64encode(json.dumps(body).encode()).decode()
 
 
-def fill(conn, queue_name, count, blob_endpoint):
+def fill(conn, queue_name, count, blob_endpoint, first=0):
     from azure.storage.queue import QueueClient
     client = QueueClient.from_connection_string(conn, queue_name)
     try:
@@ -81,7 +92,7 @@ def fill(conn, queue_name, count, blob_endpoint):
     def send(chunk):
         local = QueueClient.from_connection_string(conn, queue_name)
         for index in chunk:
-            local.send_message(event(index, blob_endpoint))
+            local.send_message(event(first + index, blob_endpoint))
 
     chunks = [range(start, min(count, start + 500)) for start in range(0, count, 500)]
     with ThreadPoolExecutor(16) as pool:
@@ -106,11 +117,48 @@ def run_blobflow(blobflow, env, log_path):
     return elapsed, usage.ru_maxrss / 1024, stats
 
 
+def count_checkpoint_syscalls(blobflow, env, folder, trace_path, log_path):
+    """Runs blobflow under strace; returns {syscall: count} of calls on `folder`'s paths."""
+    command = ["strace", "-f", "-y", "-qq", "-e", "trace=%file,%desc", "-o", trace_path, blobflow, "run"]
+    with open(log_path, "w") as log:
+        subprocess.run(command, env=env, stdout=log, stderr=log, check=True)
+    # The pruner scans the whole folder once at start (listing folders, reading every record); its
+    # thread is left out, as it is not per-event work. Per-event I/O runs on other threads.
+    with open(trace_path, errors="replace") as trace:
+        lines = [line for line in trace if folder in line]
+    scanners = {line.split()[0] for line in lines if re.match(r"^\d+\s+getdents64\(", line)}
+    counts = {}
+    for line in lines:
+        match = re.match(r"^(\d+)\s+(\w+)\(", line)
+        if match and match.group(1) not in scanners:
+            counts[match.group(2)] = counts.get(match.group(2), 0) + 1
+    return counts
+
+
+def strace_figures(blobflow, base_env, conn, blob_endpoint, work, events):
+    """System calls on the checkpoint folder per new and per duplicate event, on a warm folder."""
+    folder = os.path.join(work, "strace-checkpoints")
+    env = dict(base_env, BLOBFLOW_CHECKPOINT_DIR=folder, BLOBFLOW_CONCURRENCY="32", BLOBFLOW_BATCH_SIZE="32",
+               BLOBFLOW_EXIT_WHEN_IDLE="2s", BLOBFLOW_MAX_POLL_INTERVAL="250ms")
+    # Warm the folder: its 2 x 256 fan-out folders exist in a folder in use.
+    fill(conn, "bench-warm", 3000, blob_endpoint, first=100000)
+    run_blobflow(blobflow, dict(env, BLOBFLOW_QUEUE="bench-warm"), os.path.join(work, "warm.log"))
+    results = []
+    for label in ("new", "duplicate"):
+        queue = f"bench-strace-{label}"
+        fill(conn, queue, events, blob_endpoint)  # the same blob versions both times
+        counts = count_checkpoint_syscalls(blobflow, dict(env, BLOBFLOW_QUEUE=queue), folder,
+                                           os.path.join(work, f"strace-{label}.txt"), os.path.join(work, f"strace-{label}.log"))
+        results.append((label, counts))
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--idle-seconds", type=int, default=60)
+    parser.add_argument("--strace-events", type=int, default=500)
     parser.add_argument("--skip-build", action="store_true")
     args = parser.parse_args()
     if not args.skip_build:
@@ -146,10 +194,17 @@ def main():
 
         print(f"filling the queue again for the Python SDK consumer ...", flush=True)
         fill(conn, "bench-python", args.events, blob_endpoint)
-        python = os.path.join(ROOT, ".venv/bin/python")
-        out = subprocess.run([python, "-c", PYTHON_CONSUMER, conn, "bench-python", str(args.events)], check=True,
-                             capture_output=True, text=True).stdout.split()
+        python = sys.executable  # the Python running this script, with the Azure SDK
+        python_folder = os.path.join(work, "python-checkpoints")
+        os.makedirs(python_folder)
+        out = subprocess.run([python, "-c", PYTHON_CONSUMER, conn, "bench-python", str(args.events), python_folder],
+                             check=True, capture_output=True, text=True).stdout.split()
         python_rate = int(out[0]) / float(out[1])
+
+        syscalls = []
+        if shutil.which("strace"):
+            print(f"counting system calls on the checkpoint folder ({args.strace_events} new, then duplicate events) ...", flush=True)
+            syscalls = strace_figures(blobflow, base_env, conn, blob_endpoint, work, args.strace_events)
 
         print(f"idle for {args.idle_seconds} s at the default poll intervals ...", flush=True)
         idle_env = dict(base_env, BLOBFLOW_QUEUE="bench-idle", BLOBFLOW_CHECKPOINT_DIR=os.path.join(work, "idle"),
@@ -161,10 +216,14 @@ def main():
         for label, rate, busy, records, rss in runs:
             print(f"  blobflow run, noop processor, concurrency {args.concurrency}, batch 32, checkpoints on {label}:")
             print(f"      {rate:8.0f} events/s   ({busy:.1f} s; {records} checkpoint records; peak RSS {rss:.1f} MiB)")
-        print(f"  Python SDK consumer (receive 32, delete each, one loop):")
+        print(f"  Python SDK consumer (receive 32; per message write + fsync one checkpoint file, delete; one loop):")
         print(f"      {python_rate:8.0f} events/s")
         for label, rate, *_ in runs:
             print(f"  ratio ({label}): {rate / python_rate:.1f}x")
+        for label, counts in syscalls:
+            total = sum(counts.values())
+            detail = ", ".join(f"{name} {count / args.strace_events:.2f}" for name, count in sorted(counts.items(), key=lambda kv: -kv[1]))
+            print(f"  system calls on the checkpoint folder per {label} event: {total / args.strace_events:.2f} ({detail})")
         print(f"  idle: {polls} receive requests in {idle_seconds:.0f} s = {polls * 60 / idle_seconds:.1f} per minute "
               f"(max poll interval 30 s; plus 2 queue-create requests at start)")
     finally:

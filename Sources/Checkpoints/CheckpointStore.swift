@@ -9,19 +9,27 @@ import Darwin
 /// Checkpoints, claims and dead-letter records for blob versions, kept in one folder that several
 /// replicas share (an Azure Files share mounted over SMB, named by `BLOBFLOW_CHECKPOINT_DIR`).
 ///
-/// Layout, all JSON, sorted keys, indented:
+/// Layout (layout 2), all JSON:
 ///
 /// ```
-/// records/ab/abcdef….json     one checkpoint per blob version (file name: SHA-256 of the key)
-/// claims/abcdef….claim        who works on a version right now, until when
-/// claims/abcdef….lock         held for milliseconds while a claim is renewed, released or taken over
+/// claims/ab/abcdef….claim     who works on a version, until when, and the progress so far;
+///                             kept after the work is finished
+/// claims/ab/abcdef….lock      held for milliseconds while a claim is renewed, released or taken over
+/// records/ab/abcdef….json     the final record of a completed or dead-lettered version
 /// deadletters/abcdef….json    why a version was given up, with the original message
 /// corrupt/…                   damaged files moved aside, for a person to look at
+/// layout-2                    written once the folder is in this layout
 /// ```
 ///
-/// Every write is atomic (temporary file, `fsync`, rename, folder `fsync`) and every exclusive
-/// step is an `O_EXCL` create or a rename, which SMB performs atomically; no byte-range locks are
-/// used. Calls block on file I/O and are short; call them from async code directly.
+/// File names are the SHA-256 of the key; `ab` is its first two hex digits, so files spread over
+/// 256 folders and concurrent creates do not queue on one folder's lock. Every exclusive step is
+/// an `O_EXCL` create or a rename, which SMB performs atomically; no byte-range locks are used.
+/// A version seen for the first time costs a claim (create, write, close) and, once finished, its
+/// record (create, write, close); the flush that makes records durable is shared by all the
+/// records finished meanwhile (``flush()``). A folder written by blobflow's first layout (every
+/// record in `records/`, claims directly in `claims/`) is converted once when opened.
+///
+/// Calls block on file I/O and are short; call them from a thread that may block.
 public final class CheckpointStore: Sendable {
     /// The shared folder.
     public let directory: String
@@ -30,8 +38,10 @@ public final class CheckpointStore: Sendable {
 
     let clock: @Sendable () -> Date
     let layout: StoreLayout
+    private let groupCommit: GroupCommit
 
-    /// Opens (and creates when missing) the folder tree under `directory`.
+    /// Opens (and creates when missing) the folder tree under `directory`, converting a folder of
+    /// the first layout.
     ///
     /// - Parameters:
     ///   - directory: The shared checkpoint folder.
@@ -51,12 +61,24 @@ public final class CheckpointStore: Sendable {
         for folder in [self.layout.records, self.layout.claims, self.layout.deadLetters, self.layout.corrupt] {
             try FileSystem.makeDirectory(folder)
         }
+        self.groupCommit = try GroupCommit(directory: directory)
+        try self.migrateIfNeeded()
+    }
+
+    /// The store's clock: the time claims expire by and records are stamped with.
+    public var now: Date { self.clock() }
+
+    /// Makes every record written before the call durable (host crash, power cut): one flush of
+    /// the file system shared by every caller waiting at the same time. Call it before acting on a
+    /// record outside this folder (deleting the queue message of a finished event).
+    public func flush() throws(CheckpointError) {
+        try self.groupCommit.flush()
     }
 
     /// A unique name for a temporary file next to `finalName`, hidden and ending in `.tmp` so
     /// scans skip it and pruning can remove one left by a crash.
     func temporaryName(for finalName: String) -> String {
-        ".\(finalName).\(UUID().uuidString.lowercased()).tmp"
+        ".\(finalName).\(RandomToken.make()).tmp"
     }
 
     /// Writes `bytes` atomically at `path`, creating its fan-out folder on first use.
@@ -78,9 +100,10 @@ struct StoreLayout: Sendable {
     var claims: String { self.root + "/claims" }
     var deadLetters: String { self.root + "/deadletters" }
     var corrupt: String { self.root + "/corrupt" }
+    var layoutMarker: String { self.root + "/layout-2" }
 
     func recordPath(_ digest: String) -> String { "\(self.records)/\(digest.prefix(2))/\(digest).json" }
-    func claimPath(_ digest: String) -> String { "\(self.claims)/\(digest).claim" }
-    func lockPath(_ digest: String) -> String { "\(self.claims)/\(digest).lock" }
+    func claimPath(_ digest: String) -> String { "\(self.claims)/\(digest.prefix(2))/\(digest).claim" }
+    func lockPath(_ digest: String) -> String { "\(self.claims)/\(digest.prefix(2))/\(digest).lock" }
     func deadLetterPath(_ stem: String) -> String { "\(self.deadLetters)/\(stem).json" }
 }

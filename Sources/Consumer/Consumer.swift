@@ -1,5 +1,6 @@
 import BlobEvents
 public import Checkpoints
+public import Processing
 public import Logging
 public import ServiceLifecycle
 public import StorageClient

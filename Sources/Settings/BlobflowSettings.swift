@@ -1,5 +1,5 @@
 public import Consumer
-import Processors
+import Processing
 import Foundation
 public import Logging
 
@@ -222,7 +222,7 @@ public struct BlobflowSettings: Sendable {
         settings.transferConcurrency = integer(.transferConcurrency, 16, 1...256)
         settings.blockSizeMiB = integer(.blockSize, 8, 1...4000)
         let environment = values.environment
-        let azcopy = AzCopyTransferEngine.locate(explicitPath: values[.azcopy], environment: environment)
+        let azcopy = ProgramLocator.locateAzCopy(explicitPath: values[.azcopy], environment: environment)
         if let explicit = values[.azcopy], azcopy == nil {
             problems.append("\(SettingKey.azcopy): '\(explicit)' is not an executable file")
         }
@@ -265,7 +265,7 @@ public struct BlobflowSettings: Sendable {
                 problems.append("\(SettingKey.processor)=container needs \(SettingKey.image), the app's image")
             }
             let engine = values[.containerEngine]
-            settings.containerEngine = ContainerProcessor.locateEngine(preferred: engine, environment: environment)
+            settings.containerEngine = ProgramLocator.locateContainerEngine(preferred: engine, environment: environment)
             if settings.containerEngine == nil {
                 problems.append(
                     engine.map { "\(SettingKey.containerEngine): '\($0)' is not an executable on PATH or a path" }

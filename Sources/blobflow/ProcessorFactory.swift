@@ -1,4 +1,5 @@
 import Consumer
+import Processing
 import Logging
 import Processors
 import Settings

@@ -3,6 +3,7 @@ import Checkpoints
 import Consumer
 import Logging
 import Observability
+import Processing
 import ServiceLifecycle
 import Settings
 import StorageClient

@@ -10,6 +10,7 @@ import Testing
         record.beginAttempt(eventID: "evt-1", messageID: "msg-1", replicaID: "replica-a", at: date)
         record.complete(.downloaded, took: .milliseconds(250), at: date.addingTimeInterval(1))
         record.complete(.processed, took: .seconds(2), at: date.addingTimeInterval(3))
+        record.complete(.completed, took: .seconds(2), at: date.addingTimeInterval(3))
         record.outputs = [CheckpointOutput(name: "out/c.parquet", size: 1234, md5: "1B2M2Y8AsgTpgAmY7PhCfg==")]
         record.recordFailure("upload timed out", at: date.addingTimeInterval(4))
         return record
@@ -28,7 +29,7 @@ import Testing
             let text = try String(contentsOfFile: "\(folder)/records/\(digest.prefix(2))/\(digest).json", encoding: .utf8)
             #expect(text.contains("\"blobName\" : \"a/b/c.csv\""))
             #expect(text.contains("\"eTag\" : \"\\\"0x1\\\"\""))
-            #expect(text.contains("\"step\" : \"processed\""))
+            #expect(text.contains("\"step\" : \"completed\""))
             #expect(text.contains("\"updatedAt\" : \"2027-01-15T08:00:04.000Z\""))
             #expect(text.hasSuffix("}\n"))
             // Sorted keys: the file diffs cleanly between saves.
@@ -52,7 +53,8 @@ import Testing
             }
             #expect(try store.load(Self.key)?.step == .completed)
             #expect(filesUnder(folder).allSatisfy { !$0.contains(".tmp") })
-            #expect(filesUnder(folder).count == 1)
+            // The record, the claim kept beside it, and the layout marker.
+            #expect(filesUnder(folder).count == 3)
         }
     }
 
@@ -88,7 +90,8 @@ import Testing
             try Data(content.utf8).write(to: URL(fileURLWithPath: path))
 
             var reports: [CheckpointCorruption] = []
-            #expect(try store.load(Self.key) { reports.append($0) } == nil)
+            // The claim kept beside the record still has its copy.
+            #expect(try store.load(Self.key) { reports.append($0) } == Self.sampleRecord())
             #expect(reports.count == 1)
             #expect(reports.first?.path == path)
             let moved = try #require(reports.first?.movedTo)
@@ -105,7 +108,9 @@ import Testing
         try withTemporaryFolder { folder in
             let store = try CheckpointStore(directory: folder, replicaID: "replica-a")
             let other = CheckpointKey(account: "acct", container: "inbox", blobName: "other", eTag: "0x2")
-            try store.save(CheckpointRecord(key: other))
+            var record = CheckpointRecord(key: other)
+            record.complete(.completed, took: .seconds(1))
+            try store.save(record)
             let from = "\(folder)/records/\(other.digest.prefix(2))/\(other.digest).json"
             let to = "\(folder)/records/\(Self.key.digest.prefix(2))/\(Self.key.digest).json"
             try FileManager.default.createDirectory(atPath: "\(folder)/records/\(Self.key.digest.prefix(2))", withIntermediateDirectories: true)

@@ -26,7 +26,7 @@ import Testing
                 return
             }
 
-            let text = try String(contentsOfFile: "\(folder)/claims/\(Self.key.digest).claim", encoding: .utf8)
+            let text = try String(contentsOfFile: "\(folder)/claims/\(Self.key.digest.prefix(2))/\(Self.key.digest).claim", encoding: .utf8)
             for field in ["\"owner\" : \"replica-a\"", "\"expiresAt\" : ", "\"pid\" : ", "\"host\" : ", "\"blobName\" : \"big.bin\""] {
                 #expect(text.contains(field))
             }
@@ -60,8 +60,9 @@ import Testing
             #expect(try !a.renew(old, ttl: .seconds(30)))
             #expect(try !a.release(old))
             #expect(try b.isHeld(new))
-            // The stale claim was kept as a tombstone for diagnosis.
-            #expect(filesUnder(folder + "/claims").filter { $0.hasSuffix(".stale") }.count == 1)
+            // The stale claim was replaced in place: the name was never free.
+            #expect(filesUnder(folder + "/claims").filter { $0.hasSuffix(".claim") }.count == 1)
+            #expect(new.record.attempts == 2)
         }
     }
 
@@ -94,7 +95,13 @@ import Testing
             #expect(try forged.isHeld(other))
             #expect(try forged.release(other))
             #expect(try !forged.release(other))
-            #expect(filesUnder(folder + "/claims").allSatisfy { !$0.hasSuffix(".claim") && !$0.hasSuffix(".lock") })
+            #expect(filesUnder(folder + "/claims").allSatisfy { !$0.hasSuffix(".lock") })
+            // Given up: the next claimant takes it at once, with its progress.
+            guard case .acquired(let next) = try b.claim(Self.key, ttl: .seconds(30)) else {
+                Issue.record("a released claim should be taken over at once")
+                return
+            }
+            #expect(next.record.attempts == 3)
         }
     }
 
@@ -154,8 +161,9 @@ import Testing
     @Test func emptyClaimFileCountsAsHeldUntilItsGraceEnds() throws {
         try withTemporaryFolder { folder in
             let store = try CheckpointStore(directory: folder, replicaID: "replica-a")
-            let path = "\(folder)/claims/\(Self.key.digest).claim"
+            let path = "\(folder)/claims/\(Self.key.digest.prefix(2))/\(Self.key.digest).claim"
             // A replica crashed between creating its claim and writing it.
+            try FileManager.default.createDirectory(atPath: "\(folder)/claims/\(Self.key.digest.prefix(2))", withIntermediateDirectories: true)
             #expect(FileManager.default.createFile(atPath: path, contents: Data()))
             guard case .heldByOther(let owner, _) = try store.claim(Self.key, ttl: .seconds(60)) else {
                 Issue.record("a claim being written must not be taken")
@@ -177,7 +185,7 @@ import Testing
                 Issue.record("the first claim should succeed")
                 return
             }
-            let lock = "\(folder)/claims/\(Self.key.digest).lock"
+            let lock = "\(folder)/claims/\(Self.key.digest.prefix(2))/\(Self.key.digest).lock"
             #expect(FileManager.default.createFile(atPath: lock, contents: Data("{}".utf8)))
             // A fresh lock is waited for, then reported as busy.
             let started = ContinuousClock.now

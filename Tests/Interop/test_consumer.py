@@ -309,6 +309,50 @@ def test_two_replicas_share_the_work(harness):
     print(f"\n[replicas] blobs per replica: {per_replica}")
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_three_replicas_take_over_expired_claims(harness):
+    """Three replicas on one checkpoint folder consume 300 events (app sleeping up to 0.3 s,
+    visibility 10 s); one of them is SIGKILLed mid-work, leaving claims that nobody releases. The
+    other two take those claims over once they expire: every blob completes with its outputs, the
+    only blobs run twice are ones the killed replica had started, and nothing is lost or set aside."""
+    h = harness
+    names = [f"three/f-{i:03d}.txt" for i in range(300)]
+    files = {n: f"content of {n}\n".encode() for n in names}
+    h.upload(files, threads=8)
+    h.wait_for(lambda: h.queue_depth(WORK_QUEUE) >= 300, 60, "300 events")
+    h.set_app(sleep="random:0.3")
+    settings = dict(CONCURRENCY=4, VISIBILITY_TIMEOUT=10)
+
+    r1 = h.consumer("r1", **settings)
+    r2 = h.consumer("r2", **settings)
+    r3 = h.consumer("r3", **settings)
+    h.wait_for(lambda: len(h.runs("start")) >= 40, 60, "work started", running=[r1, r2, r3])
+    r3.kill9()  # its app runs may go on as orphans; they upload nothing
+    h.wait_completed(names, 300, running=[r1, r2])
+    h.wait_for(lambda: h.queue_depth(WORK_QUEUE) == 0, 60, "work queue empty", running=[r1, r2])
+    r1.stop()
+    r2.stop()
+
+    starts = h.runs("start")
+    assert set(starts) == set(names)
+    r3_logs = [r for r in r3.log_records() if str(r.get("blob", "")).startswith("input/") and (r.get("step") or r.get("message") == "completed")]
+    r3_seen = {r["blob"][len("input/"):] for r in r3_logs}
+    r3_done = {r["blob"][len("input/"):] for r in r3_logs if r.get("message") == "completed"}
+    killed_unfinished = (r3_seen - r3_done) | {n for n, v in starts.items() if any(l.replica == "r3" for l in v)}
+    twice = {n for n, v in starts.items() if len(v) > 1}
+    assert twice <= killed_unfinished, f"ran twice without a crash: {sorted(twice - killed_unfinished)[:5]}"
+    taken_over = {n for n in killed_unfinished if any(l.replica in ("r1", "r2") for l in starts[n])}
+    assert taken_over, "no claim of the killed replica was taken over"
+    _assert_clean_end(h, names)
+    assert h.dead_letters() == []
+    listing = h.output_listing()
+    assert len(listing) == 4 * len(names)
+    for n in sorted(taken_over)[:20]:
+        h.check_outputs(n, files[n], listing)
+    print(f"\n[three replicas] {len(taken_over)} claims of the killed replica taken over; {len(twice)} blobs ran twice")
+
+
 # ----------------------------------------------------------------------------------------- 5
 @pytest.mark.slow
 @pytest.mark.timeout(180)

@@ -1,6 +1,5 @@
 import BlobEvents
-import Checkpoints
-import Consumer
+import Processing
 import DevStorage
 import DevStorageTesting
 import Foundation

@@ -1,6 +1,5 @@
 import BlobEvents
-import Checkpoints
-import Consumer
+import Processing
 import Foundation
 import Glibc
 import Processors
@@ -328,13 +327,13 @@ struct CommandProcessorTests {
             // The blob is gone: only a kept download can succeed now.
             try await fixture.input.blob("resumable.txt").deleteIfExists()
             let steps = StepLog()
-            let second = try await fixture.run(processor, item, resumeFrom: "processed", attempt: 2, steps: steps)
+            let second = try await fixture.run(processor, item, resumeFrom: .processed, attempt: 2, steps: steps)
             #expect(fixture.localText(counter) == "1\n")
             #expect(second.outputs.map(\.name) == first.outputs.map(\.name))
             #expect(steps.reached == ["uploaded"])
             #expect(engine.downloads.count == 1)
 
-            let third = try await fixture.run(processor, item, resumeFrom: "downloaded", attempt: 3)
+            let third = try await fixture.run(processor, item, resumeFrom: .downloaded, attempt: 3)
             #expect(fixture.localText(counter) == "2\n")
             #expect(third.outputs.map(\.name) == first.outputs.map(\.name))
             #expect(engine.downloads.count == 1)

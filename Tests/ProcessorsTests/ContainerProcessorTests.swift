@@ -1,6 +1,5 @@
 import BlobEvents
-import Checkpoints
-import Consumer
+import Processing
 import Foundation
 import Glibc
 import Logging
@@ -98,11 +97,11 @@ extension ProcessorFixture {
 
     /// Runs the container processor once on `item`.
     func run(
-        _ processor: ContainerProcessor, _ item: BlobWorkItem, resumeFrom: String? = nil, attempt: Int = 1, steps: StepLog = StepLog()
+        _ processor: ContainerProcessor, _ item: BlobWorkItem, resumeFrom: ProcessingStep? = nil, attempt: Int = 1, steps: StepLog = StepLog()
     ) async throws -> ProcessingResult {
         let job = ProcessingJob(item: item, resumeFrom: resumeFrom, attempt: attempt, workDirectory: self.workDirectory)
         let context = ProcessingContext(logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) { step, _ in
-            steps.record(step)
+            steps.record(step.rawValue)
         }
         return try await processor.process(job, context: context)
     }

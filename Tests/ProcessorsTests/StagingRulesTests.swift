@@ -1,4 +1,4 @@
-import Consumer
+import Processing
 @testable import Processors
 import Testing
 

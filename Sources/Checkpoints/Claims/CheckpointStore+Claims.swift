@@ -6,16 +6,19 @@ import Glibc
 import Darwin
 #endif
 
-/// How claims are kept exclusive with nothing but atomic create and rename:
+/// How claims are kept exclusive with nothing but exclusive create and rename:
 ///
-/// - A free version is claimed by creating `claims/<digest>.claim` with `O_EXCL`: of any number of
-///   contenders, on any number of hosts, exactly one create succeeds.
-/// - An existing claim file is only changed (renewed), removed (released) or taken over (expired)
-///   by whoever holds `claims/<digest>.lock`, itself created with `O_EXCL` and held for a few
-///   milliseconds. Under that lock the claim is read again, so a takeover can never remove a claim
-///   that was renewed or replaced since it was judged stale.
-/// - An expired claim is renamed to a unique tombstone (`<digest>.claim.<token>.stale`, kept for a
-///   while for diagnosis), and the exclusive create is tried again.
+/// - A version nobody started is claimed by creating `claims/<ab>/<digest>.claim` with `O_EXCL`:
+///   of any number of contenders, on any number of hosts, exactly one create succeeds. The claim
+///   file carries the work's progress (attempts, step reached, last error).
+/// - The claim file is never removed while its version matters: a finished version keeps it beside
+///   its record in `records/<ab>/`, a failed attempt leaves it expired (released) with its
+///   progress. So a successful create means a version never started, and a failed one is followed
+///   by one look at the record: there means a duplicate.
+/// - An existing claim file is only changed (renewed, released, taken over when expired) by
+///   whoever holds `claims/<ab>/<digest>.lock`, itself created with `O_EXCL` and held for a few
+///   milliseconds. Under that lock the claim is read again and replaced atomically (rename over
+///   it), so the name is never free and a takeover never replaces a claim renewed meanwhile.
 /// - A lock left by a crashed process is broken after ``staleLockAge``; a claim file left empty by
 ///   a crash between its create and its write is treated as held for ``unreadableClaimGrace``.
 extension CheckpointStore {
@@ -26,93 +29,70 @@ extension CheckpointStore {
     /// How long to wait for a busy claim lock before giving up with ``CheckpointError/isBusy``.
     static var lockWait: Duration { .seconds(2) }
 
-    /// Claims `key` for this replica until `ttl` from now, unless someone else holds a claim that
-    /// has not expired. An expired claim (its owner crashed or stalled) is taken over.
-    public func claim(_ key: CheckpointKey, ttl: Duration) throws(CheckpointError) -> ClaimOutcome {
+    /// Claims `key` for this replica until `ttl` from now and counts an attempt, unless the version
+    /// is finished or someone else holds an unexpired claim. An expired claim (its owner crashed,
+    /// stalled or released it after a failure) is taken over with its progress.
+    ///
+    /// A version seen for the first time costs one exclusive create and one write; a duplicate of
+    /// a finished version one failed create and one `stat`.
+    public func claim(
+        _ key: CheckpointKey,
+        ttl: Duration,
+        eventID: String? = nil,
+        messageID: String? = nil
+    ) throws(CheckpointError) -> ClaimOutcome {
         let digest = key.digest
         let path = self.layout.claimPath(digest)
-        var lastSeen: (owner: String, expiresAt: Date)?
-        for _ in 0..<8 {
-            let now = self.clock()
-            let file = ClaimFile(
-                owner: self.replicaID, token: UUID().uuidString.lowercased(), acquiredAt: now,
-                expiresAt: now.addingTimeInterval(ttl.seconds), pid: getpid(), host: Self.hostName,
-                account: key.account, container: key.container, blobName: key.blobName, eTag: key.eTag
-            )
-            if try FileSystem.createExclusively(path, CheckpointJSON.encode(file, path: path)) {
-                return .acquired(Claim(key: key, owner: file.owner, token: file.token, acquiredAt: now))
-            }
-            let seen = try self.readClaim(path)
-            switch seen {
-            case .missing:
-                continue  // released meanwhile: try the create again
-            case .held(let holder) where holder.expiresAt > now:
-                return .heldByOther(owner: holder.owner, expiresAt: holder.expiresAt)
-            case .unreadable(let modified) where modified + Self.unreadableClaimGrace > Date().timeIntervalSince1970:
-                return .heldByOther(owner: "unknown", expiresAt: Date(timeIntervalSince1970: modified + Self.unreadableClaimGrace))
-            case .held(let holder):
-                lastSeen = (holder.owner, holder.expiresAt)
-            case .unreadable(let modified):
-                lastSeen = ("unknown", Date(timeIntervalSince1970: modified + Self.unreadableClaimGrace))
-            }
-            // The claim looks stale: take it over under the lock, after reading it again.
-            let removed: Bool
-            do {
-                removed = try self.withClaimLock(digest) { () throws(CheckpointError) -> Bool in
-                    switch try self.readClaim(path) {
-                    case .missing:
-                        return true
-                    case .held(let holder):
-                        guard holder.expiresAt <= self.clock() else {
-                            lastSeen = (holder.owner, holder.expiresAt)
-                            return false
-                        }
-                        return try self.bury(path, digest: digest, token: holder.token)
-                    case .unreadable(let modified):
-                        guard modified + Self.unreadableClaimGrace <= Date().timeIntervalSince1970 else { return false }
-                        return try self.bury(path, digest: digest, token: "unreadable-" + UUID().uuidString.lowercased())
-                    }
-                }
-            } catch where error.isBusy {
-                removed = false  // another replica is renewing or taking over this very claim
-            }
-            if !removed, let lastSeen { return .heldByOther(owner: lastSeen.owner, expiresAt: lastSeen.expiresAt) }
+        let now = self.clock()
+        let fresh = CheckpointRecord(key: key, eventID: eventID, messageID: messageID, replicaID: self.replicaID, at: now)
+        let file = self.claimFile(for: fresh, eventID: eventID, messageID: messageID, ttl: ttl, now: now)
+        if try self.createInFanOut(path, CheckpointJSON.encode(file, path: path)) {
+            return .acquired(Claim(file, key: key))
         }
-        let holder = lastSeen ?? ("unknown", self.clock())
-        return .heldByOther(owner: holder.owner, expiresAt: holder.expiresAt)
+        if try FileSystem.exists(self.layout.recordPath(digest)) { return .finished }
+        return try self.takeOver(key, ttl: ttl, eventID: eventID, messageID: messageID)
     }
 
     /// Moves the claim's expiry to `ttl` from now. Returns `false` when the claim is no longer this
-    /// one (it expired and was taken over, or was released): stop working on the blob version.
-    /// An expired claim nobody took over yet is still ours and is renewed. Throws
-    /// ``CheckpointError/isBusy`` when the lock stayed taken; try again shortly.
+    /// one (it expired and was taken over): stop working on the blob version. An expired claim
+    /// nobody took over yet is still ours and is renewed. Throws ``CheckpointError/isBusy`` when
+    /// the lock stayed taken; try again shortly.
     public func renew(_ claim: Claim, ttl: Duration) throws(CheckpointError) -> Bool {
-        let digest = claim.key.digest
-        let path = self.layout.claimPath(digest)
-        return try self.withClaimLock(digest) { () throws(CheckpointError) -> Bool in
-            guard case .held(var file) = try self.readClaim(path), file.token == claim.token else { return false }
+        try self.updateClaim(claim) { file in
             file.expiresAt = self.clock().addingTimeInterval(ttl.seconds)
-            try self.writeAtomically(CheckpointJSON.encode(file, path: path), to: path, name: "\(digest).claim")
             return true
         }
     }
 
-    /// Gives the claim up so another worker may take the blob version at once. Returns `false`
-    /// when it was no longer this claim (nothing is removed then).
+    /// Notes progress in the claim (a step reached, how long it took) while it is held. Returns
+    /// `false` when the claim is no longer this one. Not flushed: losing a note to a host crash
+    /// costs a repeated step at worst.
     @discardableResult
-    public func release(_ claim: Claim) throws(CheckpointError) -> Bool {
-        let digest = claim.key.digest
-        let path = self.layout.claimPath(digest)
-        return try self.withClaimLock(digest) { () throws(CheckpointError) -> Bool in
-            guard case .held(let file) = try self.readClaim(path), file.token == claim.token else { return false }
-            return try FileSystem.remove(path)
+    public func note(_ claim: Claim, _ change: (inout CheckpointRecord) -> Void) throws(CheckpointError) -> Bool {
+        try self.updateClaim(claim) { file in
+            change(&file.record)
+            file.record.updatedAt = self.clock().roundedToMilliseconds
+            return true
+        }
+    }
+
+    /// Gives the claim up so another worker may take the blob version at once, keeping its
+    /// progress (with `lastError` when given). Returns `false` when it was no longer this claim.
+    @discardableResult
+    public func release(_ claim: Claim, lastError: String? = nil) throws(CheckpointError) -> Bool {
+        try self.updateClaim(claim) { file in
+            let now = self.clock()
+            file.expiresAt = min(file.expiresAt, now)
+            file.released = true
+            if let lastError { file.record.recordFailure(lastError, at: now) }
+            return true
         }
     }
 
     /// Whether `claim` is still the one on disk (it may have expired without being taken over).
     public func isHeld(_ claim: Claim) throws(CheckpointError) -> Bool {
         guard case .held(let file) = try self.readClaim(self.layout.claimPath(claim.key.digest)) else { return false }
-        return file.token == claim.token
+        return file.token == claim.token && file.released != true
     }
 
     // MARK: Internals
@@ -132,10 +112,74 @@ extension CheckpointStore {
         return .held(file)
     }
 
-    /// Renames a stale claim to its tombstone; `false` when it had already gone.
-    private func bury(_ path: String, digest: String, token: String) throws(CheckpointError) -> Bool {
-        _ = try FileSystem.move(path, to: "\(self.layout.claims)/\(digest).claim.\(token).stale")
-        return true
+    /// A claim for this replica on `record`, counting a new attempt.
+    func claimFile(for record: CheckpointRecord, eventID: String?, messageID: String?, ttl: Duration, now: Date) -> ClaimFile {
+        var record = record
+        record.beginAttempt(eventID: eventID, messageID: messageID, replicaID: self.replicaID, at: now)
+        return ClaimFile(
+            owner: self.replicaID, token: RandomToken.make(), acquiredAt: now, expiresAt: now.addingTimeInterval(ttl.seconds),
+            pid: getpid(), host: Self.hostName, record: record
+        )
+    }
+
+    /// Creates `path` exclusively, making its fan-out folder on first use.
+    func createInFanOut(_ path: String, _ bytes: [UInt8]) throws(CheckpointError) -> Bool {
+        do {
+            return try FileSystem.createExclusively(path, bytes)
+        } catch where error.errno == ENOENT {
+            try FileSystem.makeDirectory(String(path[..<path.lastIndex(of: "/")!]))
+            return try FileSystem.createExclusively(path, bytes)
+        }
+    }
+
+    /// Takes over an expired or released claim under its lock, carrying its progress over.
+    private func takeOver(_ key: CheckpointKey, ttl: Duration, eventID: String?, messageID: String?) throws(CheckpointError) -> ClaimOutcome {
+        let digest = key.digest
+        let path = self.layout.claimPath(digest)
+        if let holder = self.unexpiredHolder(try self.readClaim(path)) { return holder }
+        do {
+            return try self.withClaimLock(digest) { () throws(CheckpointError) -> ClaimOutcome in
+                let seen = try self.readClaim(path)
+                if let holder = self.unexpiredHolder(seen) { return holder }
+                // The expired holder may have finished just before its claim ran out.
+                if try FileSystem.exists(self.layout.recordPath(digest)) { return .finished }
+                let now = self.clock()
+                var progress = CheckpointRecord(key: key, eventID: eventID, messageID: messageID, replicaID: self.replicaID, at: now)
+                if case .held(let previous) = seen, previous.record.key == key { progress = previous.record }
+                let file = self.claimFile(for: progress, eventID: eventID, messageID: messageID, ttl: ttl, now: now)
+                try self.writeAtomically(CheckpointJSON.encode(file, path: path), to: path, name: "\(digest).claim", durable: false)
+                return .acquired(Claim(file, key: key))
+            }
+        } catch where error.isBusy {
+            // Another replica is renewing or taking over this very claim.
+            return .heldByOther(owner: "unknown", expiresAt: self.clock().addingTimeInterval(Self.lockWait.seconds))
+        }
+    }
+
+    /// `.heldByOther` when `state` is a claim that has not expired (or may still be being written).
+    private func unexpiredHolder(_ state: ClaimState) -> ClaimOutcome? {
+        switch state {
+        case .missing:
+            return nil
+        case .held(let holder):
+            return holder.expiresAt > self.clock() && holder.released != true ? .heldByOther(owner: holder.owner, expiresAt: holder.expiresAt) : nil
+        case .unreadable(let modified):
+            let until = modified + Self.unreadableClaimGrace
+            return until > Date().timeIntervalSince1970 ? .heldByOther(owner: "unknown", expiresAt: Date(timeIntervalSince1970: until)) : nil
+        }
+    }
+
+    /// Rewrites the claim file under its lock when it is still `claim` and not given up; `false`
+    /// otherwise.
+    private func updateClaim(_ claim: Claim, _ change: (inout ClaimFile) -> Bool) throws(CheckpointError) -> Bool {
+        let digest = claim.key.digest
+        let path = self.layout.claimPath(digest)
+        return try self.withClaimLock(digest) { () throws(CheckpointError) -> Bool in
+            guard case .held(var file) = try self.readClaim(path), file.token == claim.token, file.released != true else { return false }
+            guard change(&file) else { return false }
+            try self.writeAtomically(CheckpointJSON.encode(file, path: path), to: path, name: "\(digest).claim", durable: false)
+            return true
+        }
     }
 
     /// Runs `body` holding the claim lock of `digest`, waiting up to ``lockWait`` for it and
@@ -145,18 +189,15 @@ extension CheckpointStore {
         _ body: () throws(CheckpointError) -> Result
     ) throws(CheckpointError) -> Result {
         let path = self.layout.lockPath(digest)
-        let lock = ClaimLockFile(
-            owner: self.replicaID, nonce: UUID().uuidString.lowercased(), pid: getpid(), host: Self.hostName,
-            takenAt: Date()
-        )
+        let lock = ClaimLockFile(owner: self.replicaID, nonce: RandomToken.make(), pid: getpid(), host: Self.hostName, takenAt: Date())
         let bytes = try CheckpointJSON.encode(lock, path: path)
         let deadline = ContinuousClock.now.advanced(by: Self.lockWait)
         var pause = 1_000  // microseconds
-        while try !FileSystem.createExclusively(path, bytes) {
+        while try !self.createInFanOut(path, bytes) {
             if let existing = try FileSystem.readFile(path),
                 existing.modified + Self.staleLockAge < Date().timeIntervalSince1970
             {
-                try self.breakLock(path, digest: digest, judged: existing)
+                try self.breakLock(path, judged: existing)
                 continue
             }
             guard ContinuousClock.now < deadline else { throw .busy(path: path) }
@@ -172,8 +213,8 @@ extension CheckpointStore {
 
     /// Moves a lock left by a crashed process out of the way. Should another breaker have replaced
     /// it with a fresh lock in the meantime, that fresh lock is put back.
-    private func breakLock(_ path: String, digest: String, judged stale: FileSnapshot) throws(CheckpointError) {
-        let tombstone = "\(self.layout.claims)/\(digest).lock.\(UUID().uuidString.lowercased()).stale"
+    private func breakLock(_ path: String, judged stale: FileSnapshot) throws(CheckpointError) {
+        let tombstone = "\(path).\(RandomToken.make()).stale"
         guard try FileSystem.move(path, to: tombstone) else { return }
         guard let moved = try FileSystem.readFile(tombstone) else { return }
         if moved.bytes != stale.bytes || moved.modified != stale.modified {
@@ -182,4 +223,10 @@ extension CheckpointStore {
     }
 
     static let hostName: String = ProcessInfo.processInfo.hostName
+}
+
+extension Claim {
+    init(_ file: ClaimFile, key: CheckpointKey) {
+        self.init(key: key, owner: file.owner, token: file.token, acquiredAt: file.acquiredAt, record: file.record)
+    }
 }

@@ -11,4 +11,6 @@ public struct Claim: Sendable, Hashable {
     public let token: String
     /// When it was acquired.
     public let acquiredAt: Date
+    /// The progress when the claim was acquired, this attempt already counted.
+    public let record: CheckpointRecord
 }

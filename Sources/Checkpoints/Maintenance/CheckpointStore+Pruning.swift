@@ -10,7 +10,8 @@ extension CheckpointStore {
     ///   dead letter was purged (records with a dead letter waiting are kept for the replay);
     /// - files in `corrupt/` older than `retention`;
     /// - temporary files of crashed writers, claim tombstones and locks older than an hour;
-    /// - claims expired for more than an hour (their owner is gone and nobody claimed them since).
+    /// - the claims kept beside removed records, and claims without a record expired for longer
+    ///   than `retention` (work abandoned: its message is gone, and its progress with it).
     ///
     /// Choose `retention` longer than a message can be redelivered (the queue's message TTL and
     /// Event Grid's retry window): a duplicate arriving after its record is pruned is worked again.
@@ -36,20 +37,25 @@ extension CheckpointStore {
                 return
             }
             if try FileSystem.remove(path) { removed += 1 }
+            // The claim kept beside the record goes with it (a later duplicate is new work).
+            try FileSystem.remove(self.layout.claimPath(record.key.digest))
         }
         report.records = tallies.reduce(0, +)
         report.leftovers += try self.removeTemporaryFiles(olderThan: leftoverCutoff)
 
-        for name in try FileSystem.list(self.layout.claims) {
-            let path = self.layout.claims + "/" + name
-            if name.hasSuffix(".stale") || name.hasSuffix(".tmp") || name.hasSuffix(".lock") {
-                if let modified = try FileSystem.modificationTime(path), modified < leftoverCutoff,
-                    try FileSystem.remove(path)
-                {
-                    report.leftovers += 1
+        for folder in try self.claimFolders() {
+            for name in try FileSystem.list(folder) {
+                let path = folder + "/" + name
+                if name.hasSuffix(".stale") || name.hasSuffix(".tmp") || name.hasSuffix(".lock") || folder == self.layout.claims {
+                    // Layout 1 kept its claims directly in `claims/`; they are all leftovers now.
+                    if let modified = try FileSystem.modificationTime(path), modified < leftoverCutoff,
+                        (try? FileSystem.remove(path)) == true
+                    {
+                        report.leftovers += 1
+                    }
+                } else if name.hasSuffix(".claim"), try self.removeLongExpiredClaim(path, name: name, before: cutoff.timeIntervalSince1970) {
+                    report.claims += 1
                 }
-            } else if name.hasSuffix(".claim"), try self.removeLongExpiredClaim(path, name: name, before: leftoverCutoff) {
-                report.claims += 1
             }
         }
 
@@ -70,6 +76,7 @@ extension CheckpointStore {
         for bucket in try FileSystem.list(self.layout.records) where !bucket.hasPrefix(".") {
             folders.append(self.layout.records + "/" + bucket)
         }
+        folders.append(self.directory)
         var removed = 0
         for folder in folders {
             for name in try FileSystem.list(folder) where name.hasPrefix(".") && name.hasSuffix(".tmp") {
@@ -82,7 +89,18 @@ extension CheckpointStore {
         return removed
     }
 
-    /// Removes a claim that expired before `cutoff`, checking again under its lock.
+    /// `claims/` itself (layout 1 leftovers) and its fan-out folders.
+    func claimFolders() throws(CheckpointError) -> [String] {
+        let root = self.layout.claims
+        var folders = [root]
+        for name in try FileSystem.list(root) where name.count == 2 && !name.hasPrefix(".") {
+            folders.append(root + "/" + name)
+        }
+        return folders
+    }
+
+    /// Removes a claim that expired before `cutoff` and has no final record beside it (work
+    /// abandoned: its message was dropped), checking again under its lock.
     private func removeLongExpiredClaim(_ path: String, name: String, before cutoff: Double) throws(CheckpointError) -> Bool {
         func isLongExpired(_ state: ClaimState) -> Bool {
             switch state {
@@ -93,6 +111,7 @@ extension CheckpointStore {
         }
         guard isLongExpired(try self.readClaim(path)) else { return false }
         let digest = String(name.dropLast(".claim".count))
+        guard try !FileSystem.exists(self.layout.recordPath(digest)) else { return false }
         do {
             return try self.withClaimLock(digest) { () throws(CheckpointError) -> Bool in
                 guard isLongExpired(try self.readClaim(path)) else { return false }

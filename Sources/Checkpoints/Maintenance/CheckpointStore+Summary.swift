@@ -29,15 +29,25 @@ extension CheckpointStore {
             summary.countsByStep.merge(tally.counts, uniquingKeysWith: +)
             failures.append(contentsOf: tally.failures)
         }
-        summary.recentFailures = Array(failures.sorted(by: newestFirst).prefix(max(0, limit)))
         let now = self.clock()
-        for name in try FileSystem.list(self.layout.claims) where name.hasSuffix(".claim") && !name.hasPrefix(".") {
-            switch try self.readClaim(self.layout.claims + "/" + name) {
-            case .missing: break
-            case .held(let file): if file.expiresAt > now { summary.activeClaims += 1 } else { summary.expiredClaims += 1 }
-            case .unreadable: summary.activeClaims += 1
+        let claims = try self.scanFanOut(self.layout.claims, suffix: ".claim", ClaimTally()) { (tally: inout ClaimTally, path: String, file: FileSnapshot) throws(CheckpointError) in
+            guard let claim = try? CheckpointJSON.decode(ClaimFile.self, from: file.bytes) else {
+                tally.active += 1  // being written
+                return
             }
+            // A finished version's claim stays beside its record, which was counted above.
+            guard try !FileSystem.exists(self.layout.recordPath(claim.record.key.digest)) else { return }
+            if claim.expiresAt > now { tally.active += 1 } else { tally.expired += 1 }
+            tally.counts[claim.record.step, default: 0] += 1
+            if claim.record.lastError != nil { tally.failures.append(claim.record) }
         }
+        for tally in claims {
+            summary.activeClaims += tally.active
+            summary.expiredClaims += tally.expired
+            summary.countsByStep.merge(tally.counts, uniquingKeysWith: +)
+            failures.append(contentsOf: tally.failures)
+        }
+        summary.recentFailures = Array(failures.sorted(by: newestFirst).prefix(max(0, limit)))
         summary.deadLetters = try FileSystem.list(self.layout.deadLetters).count(where: Self.isDataFile)
         return summary
     }
@@ -48,15 +58,24 @@ extension CheckpointStore {
         _ initial: Tally,
         _ visit: @escaping @Sendable (_ tally: inout Tally, _ path: String, _ file: FileSnapshot) throws(CheckpointError) -> Void
     ) throws(CheckpointError) -> [Tally] {
-        let root = self.layout.records
-        let buckets = try FileSystem.list(root).filter { !$0.hasPrefix(".") }.sorted()
+        try self.scanFanOut(self.layout.records, suffix: ".json", initial, visit)
+    }
+
+    /// Calls `visit` for every file ending in `suffix` in the fan-out folders under `root`.
+    func scanFanOut<Tally: Sendable>(
+        _ root: String,
+        suffix: String,
+        _ initial: Tally,
+        _ visit: @escaping @Sendable (_ tally: inout Tally, _ path: String, _ file: FileSnapshot) throws(CheckpointError) -> Void
+    ) throws(CheckpointError) -> [Tally] {
+        let buckets = try FileSystem.list(root).filter { !$0.hasPrefix(".") && $0.count == 2 }.sorted()
         let results = Mutex<[Tally]>([])
         let failure = Mutex<CheckpointError?>(nil)
         DispatchQueue.concurrentPerform(iterations: buckets.count) { index in
             let folder = root + "/" + buckets[index]
             var tally = initial
             do throws(CheckpointError) {
-                for name in try FileSystem.list(folder) where Self.isDataFile(name) {
+                for name in try FileSystem.list(folder) where !name.hasPrefix(".") && name.hasSuffix(suffix) {
                     let path = folder + "/" + name
                     guard let file = try FileSystem.readFile(path) else { continue }
                     try visit(&tally, path, file)
@@ -69,6 +88,14 @@ extension CheckpointStore {
         if let error = failure.withLock({ $0 }) { throw error }
         return results.withLock { $0 }
     }
+}
+
+/// What one fan-out folder of claims contributed to a summary.
+struct ClaimTally: Sendable {
+    var active = 0
+    var expired = 0
+    var counts: [CheckpointStep: Int] = [:]
+    var failures: [CheckpointRecord] = []
 }
 
 /// What one fan-out folder contributed to a summary.

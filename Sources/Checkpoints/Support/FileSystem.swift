@@ -64,6 +64,11 @@ package enum FileSystem {
         return modificationSeconds(info)
     }
 
+    /// Whether something exists at `path` (one `stat`).
+    static func exists(_ path: String) throws(CheckpointError) -> Bool {
+        try modificationTime(path) != nil
+    }
+
     /// Writes `bytes` so that readers see either the old file or the complete new one: a temporary
     /// file in the same folder, flushed to stable storage, renamed over `path`, and the folder
     /// flushed so the rename itself survives a crash. Without `durable` the two flushes are left

@@ -1,4 +1,4 @@
-public import Consumer
+public import Processing
 
 /// Runs a local program on each blob: downloads the event's blob version, runs the configured
 /// command on it, uploads every file the command wrote, its log, and finally `_manifest.json`.

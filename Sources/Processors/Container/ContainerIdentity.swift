@@ -1,5 +1,5 @@
 import BlobEvents
-import Consumer
+import Processing
 import Crypto
 
 /// The name and labels of the container one attempt runs in.

@@ -1,4 +1,4 @@
-import Consumer
+import Processing
 import Glibc
 
 /// A job's app in a container. blobflow spawns and waits for the engine's `run` client, which

@@ -1,5 +1,5 @@
 import BlobEvents
-import Consumer
+import Processing
 import Foundation
 
 extension ContainerProcessor {

@@ -1,4 +1,4 @@
-public import Consumer
+public import Processing
 import Foundation
 
 /// Runs each blob through an app in a container: downloads the event's blob version, runs the
@@ -59,13 +59,6 @@ public struct ContainerProcessor: Processor {
     /// `PATH`) when one is given, else `podman`, else `docker`. Returns its absolute path, or nil
     /// when none is found; a preferred engine that is not found is not replaced by another.
     public static func locateEngine(preferred: String?, environment: [String: String]) -> String? {
-        let searchPath = environment["PATH"] ?? AppEnvironment.defaultSearchPath
-        let candidates = preferred.map { $0.isEmpty ? ["podman", "docker"] : [$0] } ?? ["podman", "docker"]
-        for candidate in candidates {
-            if let path = try? ProgramLocator.locate(candidate, searchPath: searchPath, currentDirectory: FileManager.default.currentDirectoryPath) {
-                return path
-            }
-        }
-        return nil
+        ProgramLocator.locateContainerEngine(preferred: preferred, environment: environment)
     }
 }

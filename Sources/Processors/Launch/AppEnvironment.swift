@@ -1,5 +1,5 @@
 import BlobEvents
-import Consumer
+import Processing
 
 /// The environment an app runs with: the daemon's own (unless turned off) without its secrets,
 /// plus the configured variables, plus the `BLOBFLOW_*` description of the job.
@@ -11,7 +11,7 @@ enum AppEnvironment {
     /// An inherited variable whose name contains one of these (in any case) is taken for a secret.
     static let secretMarkers = ["KEY", "SECRET", "TOKEN", "PASSWORD", "CONNECTION_STRING"]
     /// Where programs are looked for when the environment has no `PATH`.
-    static let defaultSearchPath = "/usr/local/bin:/usr/bin:/bin"
+    static let defaultSearchPath = ProgramLocator.defaultSearchPath
 
     /// Whether an inherited variable may hold a credential and must not reach the app.
     static func isSecret(_ name: String) -> Bool {

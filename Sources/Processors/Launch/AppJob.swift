@@ -1,5 +1,4 @@
-import Checkpoints
-import Consumer
+import Processing
 import Logging
 
 /// The job every app processor does: stage the event's blob, run the app on it unless an earlier
@@ -25,12 +24,12 @@ struct AppJob: Sendable {
         launcher makeLauncher: (StagingSteps.StagedInput, WorkLayout) throws(ProcessingFailure) -> Launcher
     ) async throws -> ProcessingResult {
         let layout = WorkLayout(root: job.workDirectory)
-        let resumeFrom = job.resumeFrom.flatMap(CheckpointStep.init(rawValue:))
+        let resumeFrom = job.resumeFrom
         let staging = StagingSteps(engine: self.engine, item: job.item, layout: layout, logger: context.logger)
 
         let input = try await staging.stageInput(resumeFrom: resumeFrom)
         if input.downloaded {
-            await context.reached(CheckpointStep.downloaded.rawValue, input.seconds)
+            await context.reached(.downloaded, input.seconds)
         }
         try Task.checkCancellation()
 
@@ -44,7 +43,7 @@ struct AppJob: Sendable {
             try run.prepare()
             try launcher.prepareFolders(layout)
             processSeconds = try await run.run(launcher, attempt: job.attempt)
-            await context.reached(CheckpointStep.processed.rawValue, processSeconds)
+            await context.reached(.processed, processSeconds)
         }
         try Task.checkCancellation()
 
@@ -53,7 +52,7 @@ struct AppJob: Sendable {
             requireOutputs: self.requireOutputs,
             summary: .init(processor: self.processor, attempt: job.attempt, exitCode: 0, downloadSeconds: input.seconds, processSeconds: processSeconds)
         )
-        await context.reached(CheckpointStep.uploaded.rawValue, published.seconds)
+        await context.reached(.uploaded, published.seconds)
         return ProcessingResult(outputs: published.outputs)
     }
 }

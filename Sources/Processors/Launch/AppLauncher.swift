@@ -1,4 +1,4 @@
-import Consumer
+import Processing
 
 /// One way of starting the app for a job: the program to spawn, how it is stopped when the work is
 /// cancelled, and what its ending means.

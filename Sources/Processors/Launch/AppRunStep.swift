@@ -1,5 +1,4 @@
-import Checkpoints
-import Consumer
+import Processing
 import Glibc
 import Logging
 import Tracing
@@ -14,7 +13,7 @@ struct AppRunStep: Sendable {
 
     /// Whether an earlier attempt finished the run and left its outputs: resuming from
     /// `processed` or later, with the marker and the output folder in place.
-    func finishedEarlier(resumeFrom: CheckpointStep?) -> Bool {
+    func finishedEarlier(resumeFrom: ProcessingStep?) -> Bool {
         guard let resumeFrom, resumeFrom >= .processed else { return false }
         guard case .regular = LocalFiles.kind(at: self.layout.processedMarker) else { return false }
         return LocalFiles.kind(at: self.layout.outputDirectory) == .directory

@@ -1,4 +1,4 @@
-import Consumer
+import Processing
 import Glibc
 
 /// How an app ended.
@@ -47,7 +47,7 @@ enum AppTermination: Sendable, Hashable, CustomStringConvertible {
         if self == .exited(Self.badInput) { message += " (bad input; not retried)" }
         if self == .exited(Self.temporaryFailure) { message += " (temporary failure; will be retried)" }
         message += logTail.isEmpty ? "; app.log is empty" : "; last lines of app.log:\n" + logTail
-        return ProcessingFailure(permanent ? .permanent : .retryable, reason: reason, message: message)
+        return ProcessingFailure(permanent ? .permanent : .retryable, reason: .init(reason), message: message)
     }
 }
 

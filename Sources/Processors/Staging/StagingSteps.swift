@@ -1,6 +1,5 @@
 import BlobEvents
-import Checkpoints
-import Consumer
+import Processing
 import Logging
 import StorageClient
 import Tracing
@@ -44,7 +43,7 @@ struct StagingSteps: Sendable {
     /// What publishing uploaded.
     struct Published: Sendable {
         /// Every blob written, the app's files first, then the log, the manifest last.
-        let outputs: [CheckpointOutput]
+        let outputs: [ProcessingOutput]
         /// How long it took.
         let seconds: Double
     }
@@ -61,14 +60,14 @@ struct StagingSteps: Sendable {
 
     /// Downloads the event's blob version into the input folder, unless an attempt that got at
     /// least as far as `downloaded` left the complete file there.
-    func stageInput(resumeFrom: CheckpointStep?) async throws -> StagedInput {
+    func stageInput(resumeFrom: ProcessingStep?) async throws -> StagedInput {
         try await withSpan("download") { span in
             span.attributes["blobflow.bytes"] = Int(self.item.contentLength)
             return try await self.download(resumeFrom: resumeFrom)
         }
     }
 
-    private func download(resumeFrom: CheckpointStep?) async throws -> StagedInput {
+    private func download(resumeFrom: ProcessingStep?) async throws -> StagedInput {
         let fileName = SafeFileName.forBlob(self.item.blobName)
         let path = self.layout.inputFile(named: fileName)
         if let resumeFrom, resumeFrom >= .downloaded, LocalFiles.kind(at: path) == .regular(size: self.item.contentLength) {
@@ -190,9 +189,9 @@ struct StagingSteps: Sendable {
     }
 
     /// Uploads the app's files, a few at a time, returning them in name order.
-    private func uploadConcurrently(_ files: [OutputFile], base: String, container: String) async throws -> [CheckpointOutput] {
-        try await withThrowingTaskGroup(of: (Int, CheckpointOutput).self) { group in
-            var results = [CheckpointOutput?](repeating: nil, count: files.count)
+    private func uploadConcurrently(_ files: [OutputFile], base: String, container: String) async throws -> [ProcessingOutput] {
+        try await withThrowingTaskGroup(of: (Int, ProcessingOutput).self) { group in
+            var results = [ProcessingOutput?](repeating: nil, count: files.count)
             var next = 0
             func start(_ index: Int) {
                 let file = files[index]
@@ -220,7 +219,7 @@ struct StagingSteps: Sendable {
     }
 
     /// Uploads one file with the metadata that links it to its source.
-    private func upload(_ path: String, as blobName: String, container: String, contentType: String) async throws -> CheckpointOutput {
+    private func upload(_ path: String, as blobName: String, container: String, contentType: String) async throws -> ProcessingOutput {
         do {
             return try await self.engine.upload(file: path, to: blobName, container: container, contentType: contentType, metadata: self.sourceMetadata)
         } catch {

@@ -1,4 +1,4 @@
-public import Checkpoints
+public import Processing
 public import StorageClient
 import Foundation
 
@@ -34,11 +34,11 @@ public struct NativeTransferEngine: TransferEngine {
 
     public func upload(
         file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]
-    ) async throws -> CheckpointOutput {
+    ) async throws -> ProcessingOutput {
         var options = self.options
         options.contentType = contentType
         options.metadata = options.metadata.merging(metadata) { _, new in new }
         let result = try await self.pipeline.container(container).blob(blobName).upload(from: path, options: options)
-        return CheckpointOutput(name: blobName, size: result.bytes, md5: result.contentMD5.map { Data($0).base64EncodedString() })
+        return ProcessingOutput(name: blobName, size: result.bytes, md5: result.contentMD5.map { Data($0).base64EncodedString() })
     }
 }

@@ -1,4 +1,4 @@
-public import Checkpoints
+public import Processing
 import Glibc
 
 /// `BLOBFLOW_TRANSFER=auto`: small files through one engine, large ones through another.
@@ -27,7 +27,7 @@ public struct SizeRoutedTransferEngine: TransferEngine {
 
     public func upload(
         file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]
-    ) async throws -> CheckpointOutput {
+    ) async throws -> ProcessingOutput {
         var info = stat()
         let size = stat(path, &info) == 0 ? Int64(info.st_size) : 0
         return try await (size < self.threshold ? self.small : self.large).upload(

@@ -1,4 +1,4 @@
-public import Checkpoints
+public import Processing
 
 /// Moves bytes between the storage account and local files for a processor.
 ///
@@ -16,5 +16,5 @@ public protocol TransferEngine: Sendable {
 
     /// Uploads the file at `path` as blob `blobName` in `container`, replacing any blob of that
     /// name, and returns the blob's name, size and Content-MD5.
-    func upload(file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]) async throws -> CheckpointOutput
+    func upload(file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]) async throws -> ProcessingOutput
 }

@@ -1,6 +1,5 @@
 import BlobEvents
-import Checkpoints
-import Consumer
+import Processing
 import DevStorage
 import DevStorageTesting
 import Foundation
@@ -36,7 +35,7 @@ final class RecordingEngine: TransferEngine {
         return try await self.inner.download(source, to: path)
     }
 
-    func upload(file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]) async throws -> CheckpointOutput {
+    func upload(file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]) async throws -> ProcessingOutput {
         self.calls.withLock { $0.append("upload \(blobName)") }
         return try await self.inner.upload(file: path, to: blobName, container: container, contentType: contentType, metadata: metadata)
     }
@@ -118,11 +117,11 @@ struct ProcessorFixture: Sendable {
 
     /// Runs the processor once on `item`.
     func run(
-        _ processor: CommandProcessor, _ item: BlobWorkItem, resumeFrom: String? = nil, attempt: Int = 1, steps: StepLog = StepLog()
+        _ processor: CommandProcessor, _ item: BlobWorkItem, resumeFrom: ProcessingStep? = nil, attempt: Int = 1, steps: StepLog = StepLog()
     ) async throws -> ProcessingResult {
         let job = ProcessingJob(item: item, resumeFrom: resumeFrom, attempt: attempt, workDirectory: self.workDirectory)
         let context = ProcessingContext(logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) { step, _ in
-            steps.record(step)
+            steps.record(step.rawValue)
         }
         return try await processor.process(job, context: context)
     }

@@ -1,11 +1,11 @@
-public import Checkpoints
+public import Processing
 import Foundation
 import StorageClient
 
 extension AzCopyTransferEngine {
     public func upload(
         file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]
-    ) async throws -> CheckpointOutput {
+    ) async throws -> ProcessingOutput {
         let metadataArgument = try AzCopyArguments.metadata(metadata)
         let blob = self.blob(blobName, in: container)
         let (url, scrubber) = try await self.authorizedURL(for: blob, permissions: "cw")
@@ -36,6 +36,6 @@ extension AzCopyTransferEngine {
             )
         }
         try await blob.setHTTPHeaders(contentType: contentType ?? stored.contentType, contentMD5: sent.md5, ifMatch: stored.eTag)
-        return CheckpointOutput(name: blobName, size: sent.size, md5: Data(sent.md5).base64EncodedString())
+        return ProcessingOutput(name: blobName, size: sent.size, md5: Data(sent.md5).base64EncodedString())
     }
 }

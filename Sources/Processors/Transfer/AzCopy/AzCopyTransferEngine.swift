@@ -1,6 +1,7 @@
 public import Logging
 public import StorageClient
 import Foundation
+import Processing
 
 /// The transfer engine that hands the network side to Microsoft's azcopy, in pipe mode: one
 /// `azcopy copy URL --from-to BlobPipe` per download and one `--from-to PipeBlob` per upload, with

@@ -1,7 +1,8 @@
 /// Acknowledges every event without transferring anything: for draining a queue and for
-/// measuring the consumer's own overhead.
+/// measuring the consumer's own overhead. It never touches the disk.
 public struct NoopProcessor: Processor {
     public var name: String { "noop" }
+    public var usesWorkDirectory: Bool { false }
 
     /// Creates the processor.
     public init() {}
