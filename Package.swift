@@ -273,13 +273,16 @@ let package = Package(
         ),
         .testTarget(
             name: "DevStorageTests",
-            dependencies: ["DevStorage", "StorageAuth", "StorageCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "DevStorage", "StorageAuth", "StorageCore", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
-                "Consumer", "Checkpoints", "Processing", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
+                "Consumer", "Checkpoints", "Processing", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage",
+                "DevStorageTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -288,7 +291,8 @@ let package = Package(
         .testTarget(
             name: "ProcessorsTests",
             dependencies: [
-                "Processors", "Processing", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
+                "Processors", "Processing", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage",
+                "DevStorageTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -296,7 +300,8 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "Operations", "Checkpoints", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
+                "Operations", "Checkpoints", "BlobEvents", "StorageClient", "StorageHTTP", "DevStorage",
+                "DevStorageTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -313,7 +318,8 @@ let package = Package(
         .testTarget(
             name: "ObservabilityTests",
             dependencies: [
-                "Observability", "Consumer", "Checkpoints", "StorageClient", "StorageHTTP", "DevStorage", "DevStorageTesting",
+                "Observability", "Consumer", "Checkpoints", "StorageClient", "StorageHTTP", "DevStorage",
+                "DevStorageTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -334,7 +340,8 @@ let package = Package(
         .testTarget(
             name: "StorageClientTests",
             dependencies: [
-                "StorageClient", "DevStorage", "DevStorageTesting", "StorageHTTP", "StorageAuth", "StorageCore", "StorageXML",
+                "StorageClient", "DevStorage", "DevStorageTesting", "StorageHTTP", "StorageAuth", "StorageCore",
+                "StorageXML",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

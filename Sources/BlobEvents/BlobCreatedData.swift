@@ -29,9 +29,17 @@ public struct BlobCreatedData: Codable, Sendable, Hashable {
 
     /// Creates the data of a BlobCreated event.
     public init(
-        api: String, clientRequestId: String, requestId: String, eTag: String, contentType: String,
-        contentLength: Int64, blobType: String = "BlockBlob", url: String, sequencer: String,
-        storageDiagnostics: [String: String]? = nil, contentOffset: Int64? = nil
+        api: String,
+        clientRequestId: String,
+        requestId: String,
+        eTag: String,
+        contentType: String,
+        contentLength: Int64,
+        blobType: String = "BlockBlob",
+        url: String,
+        sequencer: String,
+        storageDiagnostics: [String: String]? = nil,
+        contentOffset: Int64? = nil
     ) {
         self.api = api
         self.clientRequestId = clientRequestId

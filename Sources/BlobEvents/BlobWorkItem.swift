@@ -34,9 +34,19 @@ public struct BlobWorkItem: Sendable, Hashable, Codable {
 
     /// Creates a work item; `eTag` may come with or without its surrounding quotes.
     public init(
-        eventID: String, eventTime: String, schema: EventSchema, api: String, accountName: String, container: String,
-        blobName: String, eTag: String, contentLength: Int64, contentType: String = "application/octet-stream",
-        blobType: String = "BlockBlob", sequencer: String, blobURL: String
+        eventID: String,
+        eventTime: String,
+        schema: EventSchema,
+        api: String,
+        accountName: String,
+        container: String,
+        blobName: String,
+        eTag: String,
+        contentLength: Int64,
+        contentType: String = "application/octet-stream",
+        blobType: String = "BlockBlob",
+        sequencer: String,
+        blobURL: String
     ) {
         self.eventID = eventID
         self.eventTime = eventTime

@@ -19,8 +19,14 @@ public struct EventGridEvent<EventData: Codable & Sendable & Hashable>: Codable,
 
     /// Creates an event.
     public init(
-        topic: String, subject: String, eventType: String, id: String, data: EventData,
-        dataVersion: String = "", metadataVersion: String = "1", eventTime: String
+        topic: String,
+        subject: String,
+        eventType: String,
+        id: String,
+        data: EventData,
+        dataVersion: String = "",
+        metadataVersion: String = "1",
+        eventTime: String
     ) {
         self.topic = topic
         self.subject = subject

@@ -22,8 +22,11 @@ public struct InputFilter: Sendable {
 
     /// Creates a filter.
     public init(
-        accountName: String, container: String, prefix: String = "",
-        excludedPrefixes: [(container: String, prefix: String)] = [], blobEndpointHost: String? = nil
+        accountName: String,
+        container: String,
+        prefix: String = "",
+        excludedPrefixes: [(container: String, prefix: String)] = [],
+        blobEndpointHost: String? = nil
     ) {
         self.accountName = accountName
         self.container = container

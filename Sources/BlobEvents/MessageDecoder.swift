@@ -10,7 +10,9 @@ public enum MessageDecoder {
 
     /// The `data.api` values that mean the blob is complete. (On hierarchical-namespace accounts
     /// `CopyBlob` fires when the copy starts; the consumer's fetch with `If-Match` catches that.)
-    public static let completingAPIs: Set<String> = ["PutBlob", "PutBlockList", "CopyBlob", "FlushWithClose", "SftpCommit"]
+    public static let completingAPIs: Set<String> = [
+        "PutBlob", "PutBlockList", "CopyBlob", "FlushWithClose", "SftpCommit",
+    ]
 
     /// Decodes one queue message's text (after XML unescaping) against what the consumer treats as input.
     public static func decode(_ text: String, filter: InputFilter) -> DecodedMessage {
@@ -29,7 +31,8 @@ public enum MessageDecoder {
         switch decoded {
         case .work(let item):
             let key = Excerpt.inline(item.versionKey, limit: 1_200)
-            return "work \(key) (\(item.api), \(item.contentLength) bytes, event \(Excerpt.inline(item.eventID, limit: 100)))"
+            return
+                "work \(key) (\(item.api), \(item.contentLength) bytes, event \(Excerpt.inline(item.eventID, limit: 100)))"
         case .skip(let reason, let eventID, let blob):
             var line = "skip [\(reason.code)]"
             if let blob { line += " " + Excerpt.inline(blob, limit: 1_200) }
@@ -47,25 +50,37 @@ public enum MessageDecoder {
             return try EventEnvelope(fields)
         case .array(let elements):
             guard let first = elements.first else {
-                throw PoisonReason(code: "empty-array", message: "the message is an empty JSON array: it holds no event")
+                throw PoisonReason(
+                    code: "empty-array",
+                    message: "the message is an empty JSON array: it holds no event"
+                )
             }
             guard elements.count == 1 else {
                 let ids = elements.prefix(3).map { element -> String in
-                    if case .object(let fields) = element, case .scalar(.string(let id))? = fields["id"] { return Excerpt.quote(id, limit: 40) }
+                    if case .object(let fields) = element, case .scalar(.string(let id))? = fields["id"] {
+                        return Excerpt.quote(id, limit: 40)
+                    }
                     return "?"
                 }
                 throw PoisonReason(
                     code: "multiple-events",
-                    message: "the message is an array of \(elements.count) events (ids \(ids.joined(separator: ", "))\(elements.count > 3 ? ", …" : "")); "
+                    message:
+                        "the message is an array of \(elements.count) events (ids \(ids.joined(separator: ", "))\(elements.count > 3 ? ", …" : "")); "
                         + "one event per message is expected, and none is dropped silently"
                 )
             }
             guard case .object(let fields) = first else {
-                throw PoisonReason(code: "wrong-type", message: "the message is an array whose one element is not an event object")
+                throw PoisonReason(
+                    code: "wrong-type",
+                    message: "the message is an array whose one element is not an event object"
+                )
             }
             return try EventEnvelope(fields)
         case .other(let scalar):
-            throw PoisonReason(code: "wrong-type", message: "the message is JSON \(scalar.typeDescription), not an event object")
+            throw PoisonReason(
+                code: "wrong-type",
+                message: "the message is JSON \(scalar.typeDescription), not an event object"
+            )
         }
     }
 
@@ -78,23 +93,31 @@ public enum MessageDecoder {
         }
 
         guard event.eventType == Self.blobCreatedEventType else {
-            return skip("not-blob-created", "a \(Excerpt.quote(event.eventType, limit: 60)) event, not \(Self.blobCreatedEventType)")
+            return skip(
+                "not-blob-created",
+                "a \(Excerpt.quote(event.eventType, limit: 60)) event, not \(Self.blobCreatedEventType)"
+            )
         }
         let data = try BlobCreatedData(reading: FieldReader(event.reader.object("data"), path: "data."))
         guard let subject else {
             throw PoisonReason(
                 code: "bad-subject",
-                message: "the subject \(Excerpt.quote(event.subject)) is not /blobServices/default/containers/CONTAINER/blobs/NAME"
+                message:
+                    "the subject \(Excerpt.quote(event.subject)) is not /blobServices/default/containers/CONTAINER/blobs/NAME"
             )
         }
         guard let eTag = EntityTag.quoted(data.eTag) else {
-            throw PoisonReason(code: "bad-etag", message: "\"data.eTag\" \(Excerpt.quote(data.eTag)) is not a valid ETag")
+            throw PoisonReason(
+                code: "bad-etag",
+                message: "\"data.eTag\" \(Excerpt.quote(data.eTag)) is not a valid ETag"
+            )
         }
         if let configured = filter.blobEndpointHost, !configured.isEmpty {
             guard let endpoint = BlobEndpoint(configured) else {
                 throw PoisonReason(
                     code: "url-mismatch",
-                    message: "the configured blob endpoint \(Excerpt.quote(configured)) is not host[:port], so no event URL can match it"
+                    message:
+                        "the configured blob endpoint \(Excerpt.quote(configured)) is not host[:port], so no event URL can match it"
                 )
             }
             if let mismatch = endpoint.mismatch(url: data.url, account: filter.accountName) {
@@ -103,7 +126,9 @@ public enum MessageDecoder {
         }
 
         let name = subject.blobName
-        if let output = filter.excludedPrefixes.first(where: { Self.isSame(subject.container, $0.container) && Self.hasPrefix(name, $0.prefix) }) {
+        if let output = filter.excludedPrefixes.first(where: {
+            Self.isSame(subject.container, $0.container) && Self.hasPrefix(name, $0.prefix)
+        }) {
             return skip(
                 "output-location",
                 "the blob is in the output location \(Excerpt.quote(output.container + "/" + output.prefix, limit: 60)); "
@@ -111,28 +136,45 @@ public enum MessageDecoder {
             )
         }
         guard Self.isSame(subject.container, filter.container) else {
-            return skip("other-container", "the blob is in container \(Excerpt.quote(subject.container, limit: 63)), not the input container \(Excerpt.quote(filter.container, limit: 63))")
+            return skip(
+                "other-container",
+                "the blob is in container \(Excerpt.quote(subject.container, limit: 63)), not the input container \(Excerpt.quote(filter.container, limit: 63))"
+            )
         }
         if let problem = BlobNameSafety.problem(in: name) {
             throw PoisonReason(
                 code: "unsafe-name",
-                message: "the blob name \(Excerpt.quote(name)) \(problem), so it cannot be staged as a local file safely"
+                message:
+                    "the blob name \(Excerpt.quote(name)) \(problem), so it cannot be staged as a local file safely"
             )
         }
         if name.utf8.last == UInt8(ascii: "/") {
             return skip("directory-or-placeholder", "the blob name ends with '/': a directory marker, not a file")
         }
         guard Self.hasPrefix(name, filter.prefix) else {
-            return skip("outside-prefix", "the blob name does not start with the input prefix \(Excerpt.quote(filter.prefix))")
+            return skip(
+                "outside-prefix",
+                "the blob name does not start with the input prefix \(Excerpt.quote(filter.prefix))"
+            )
         }
         guard Self.completingAPIs.contains(data.api) else {
             return skip("incomplete-api", Self.incompleteAPIMessage(data.api))
         }
         return .work(
             BlobWorkItem(
-                eventID: event.id, eventTime: event.time, schema: event.schema, api: data.api, accountName: filter.accountName,
-                container: subject.container, blobName: name, eTag: eTag, contentLength: data.contentLength,
-                contentType: data.contentType, blobType: data.blobType, sequencer: data.sequencer, blobURL: data.url
+                eventID: event.id,
+                eventTime: event.time,
+                schema: event.schema,
+                api: data.api,
+                accountName: filter.accountName,
+                container: subject.container,
+                blobName: name,
+                eTag: eTag,
+                contentLength: data.contentLength,
+                contentType: data.contentType,
+                blobType: data.blobType,
+                sequencer: data.sequencer,
+                blobURL: data.url
             )
         )
     }

@@ -82,12 +82,23 @@ public final class CheckpointStore: Sendable {
     }
 
     /// Writes `bytes` atomically at `path`, creating its fan-out folder on first use.
-    func writeAtomically(_ bytes: [UInt8], to path: String, name: String, durable: Bool = true) throws(CheckpointError) {
+    func writeAtomically(_ bytes: [UInt8], to path: String, name: String, durable: Bool = true) throws(CheckpointError)
+    {
         do {
-            try FileSystem.writeAtomically(bytes, to: path, temporaryName: self.temporaryName(for: name), durable: durable)
-        } catch where error.errno == ENOENT {
+            try FileSystem.writeAtomically(
+                bytes,
+                to: path,
+                temporaryName: self.temporaryName(for: name),
+                durable: durable
+            )
+        } catch  where error.errno == ENOENT {
             try FileSystem.makeDirectory(String(path[..<path.lastIndex(of: "/")!]))
-            try FileSystem.writeAtomically(bytes, to: path, temporaryName: self.temporaryName(for: name), durable: durable)
+            try FileSystem.writeAtomically(
+                bytes,
+                to: path,
+                temporaryName: self.temporaryName(for: name),
+                durable: durable
+            )
         }
     }
 }

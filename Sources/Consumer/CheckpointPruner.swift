@@ -27,7 +27,10 @@ public struct CheckpointPruner: Service {
                     self.logger.info("pruned the checkpoint folder: \(report)")
                 }
             } catch {
-                self.logger.warning("could not prune the checkpoint folder; will try again", metadata: ["error": "\(error)"])
+                self.logger.warning(
+                    "could not prune the checkpoint folder; will try again",
+                    metadata: ["error": "\(error)"]
+                )
             }
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }

@@ -1,7 +1,7 @@
 import BlobEvents
 public import Checkpoints
-public import Processing
 public import Logging
+public import Processing
 public import ServiceLifecycle
 public import StorageClient
 import Synchronization
@@ -53,8 +53,15 @@ public final class Consumer: Service {
             blobEndpointHost: pipeline.account.blobEndpointHost
         )
         self.handler = MessageHandler(
-            configuration: configuration, accountName: pipeline.account.name, filter: filter, queue: self.queue,
-            poisonQueue: self.poisonQueue, store: store, processor: processor, statistics: statistics, logger: logger
+            configuration: configuration,
+            accountName: pipeline.account.name,
+            filter: filter,
+            queue: self.queue,
+            poisonQueue: self.poisonQueue,
+            store: store,
+            processor: processor,
+            statistics: statistics,
+            logger: logger
         )
     }
 
@@ -63,10 +70,14 @@ public final class Consumer: Service {
         try await self.poisonQueue.createIfNotExists()
         self.statistics.markReady(true)
         defer { self.statistics.markReady(false) }
-        self.logger.info("consuming", metadata: [
-            "queue": "\(self.configuration.queueName)", "concurrency": "\(self.configuration.concurrency)",
-            "batch_size": "\(self.configuration.batchSize)", "visibility_timeout": "\(self.configuration.visibilityTimeout)",
-        ])
+        self.logger.info(
+            "consuming",
+            metadata: [
+                "queue": "\(self.configuration.queueName)", "concurrency": "\(self.configuration.concurrency)",
+                "batch_size": "\(self.configuration.batchSize)",
+                "visibility_timeout": "\(self.configuration.visibilityTimeout)",
+            ]
+        )
         try await withGracefulShutdownHandler {
             try await self.consume()
         } onGracefulShutdown: {
@@ -91,7 +102,11 @@ public final class Consumer: Service {
         self.poll.withLock { $0 = task }
         defer { self.poll.withLock { $0 = nil } }
         if self.stopping.load(ordering: .sequentiallyConsistent) { task.cancel() }
-        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        return try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
     }
 
     private func wake() {
@@ -124,7 +139,10 @@ public final class Consumer: Service {
     }
 
     private func consume() async throws {
-        var backoff = PollBackoff(minimum: self.configuration.minPollInterval, maximum: self.configuration.maxPollInterval)
+        var backoff = PollBackoff(
+            minimum: self.configuration.minPollInterval,
+            maximum: self.configuration.maxPollInterval
+        )
         var idleSince = ContinuousClock.now
         let statistics = self.statistics
         let handler = self.handler
@@ -140,7 +158,7 @@ public final class Consumer: Service {
                 let messages: [ReceivedQueueMessage]
                 do {
                     messages = try await self.receive(min(32, self.configuration.batchSize, free))
-                } catch where self.stopping.load(ordering: .sequentiallyConsistent) {
+                } catch  where self.stopping.load(ordering: .sequentiallyConsistent) {
                     break  // shutting down: the receive was cancelled
                 } catch {
                     statistics.recordPoll(result: "error")
@@ -175,13 +193,17 @@ public final class Consumer: Service {
 
             // Shutdown: give in-flight work its grace period, then cancel (which releases it).
             guard statistics.inFlight.load(ordering: .sequentiallyConsistent) > 0 else { return }
-            self.logger.notice("shutting down; waiting up to \(grace) for \(statistics.inFlight.load(ordering: .relaxed)) events in flight")
+            self.logger.notice(
+                "shutting down; waiting up to \(grace) for \(statistics.inFlight.load(ordering: .relaxed)) events in flight"
+            )
             let deadline = ContinuousClock.now + grace
             while statistics.inFlight.load(ordering: .sequentiallyConsistent) > 0, ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(50))
             }
             if statistics.inFlight.load(ordering: .sequentiallyConsistent) > 0 {
-                self.logger.notice("grace period over; releasing \(statistics.inFlight.load(ordering: .relaxed)) unfinished events to other replicas")
+                self.logger.notice(
+                    "grace period over; releasing \(statistics.inFlight.load(ordering: .relaxed)) unfinished events to other replicas"
+                )
                 group.cancelAll()
             }
         }

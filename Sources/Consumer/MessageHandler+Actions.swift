@@ -18,9 +18,14 @@ extension MessageHandler {
         let messageID = work.message.messageID
         let outcome: ClaimOutcome
         do {
-            outcome = try await BlockingIO.run { try store.claim(key, ttl: ttl, eventID: item.eventID, messageID: messageID) }
+            outcome = try await BlockingIO.run {
+                try store.claim(key, ttl: ttl, eventID: item.eventID, messageID: messageID)
+            }
         } catch {
-            work.logger.error("cannot use the checkpoint folder; the event will be retried", metadata: ["error": "\(error)"])
+            work.logger.error(
+                "cannot use the checkpoint folder; the event will be retried",
+                metadata: ["error": "\(error)"]
+            )
             return .admissionFailed
         }
         switch outcome {
@@ -28,7 +33,10 @@ extension MessageHandler {
             return .admitted(.finished)
         case .heldByOther(let owner, let expiresAt):
             let seconds = Int(expiresAt.timeIntervalSince(store.now).rounded(.up))
-            work.logger.info("blob version is being processed by \(owner); will look again later", metadata: ["expires_in": "\(seconds)"])
+            work.logger.info(
+                "blob version is being processed by \(owner); will look again later",
+                metadata: ["expires_in": "\(seconds)"]
+            )
             return .admitted(.heldByOther(seconds: seconds))
         case .acquired(let claim):
             await self.withClaim(claim, work) {
@@ -59,9 +67,13 @@ extension MessageHandler {
     /// Notes a step in the claim, so a later attempt resumes after it.
     func note(_ step: ProcessingStep, seconds: Double, _ work: MessageWork) async {
         self.statistics.recordStep(step.rawValue, seconds: seconds)
-        guard let reached = CheckpointStep(rawValue: step.rawValue), let claim = work.claim.withLock({ $0 }) else { return }
+        guard let reached = CheckpointStep(rawValue: step.rawValue), let claim = work.claim.withLock({ $0 }) else {
+            return
+        }
         let store = self.store
-        let change: @Sendable (inout CheckpointRecord) -> Void = { $0.complete(reached, took: .seconds(seconds), at: store.now) }
+        let change: @Sendable (inout CheckpointRecord) -> Void = {
+            $0.complete(reached, took: .seconds(seconds), at: store.now)
+        }
         work.record.withLock { if $0 != nil { change(&$0!) } }
         await BlockingIO.attempt { try store.note(claim, change) }
     }
@@ -70,7 +82,9 @@ extension MessageHandler {
 
     /// Writes the completed record and waits for the shared flush that makes it durable.
     func finish(_ work: MessageWork, result: ProcessingResult, seconds: Double) async -> StateMachine.Event {
-        guard let claim = work.claim.withLock({ $0 }), var record = work.record.withLock({ $0 }) else { return .finishFailed }
+        guard let claim = work.claim.withLock({ $0 }), var record = work.record.withLock({ $0 }) else {
+            return .finishFailed
+        }
         let store = self.store
         record.complete(.completed, took: .seconds(seconds), at: store.now)
         record.timings["total"] = seconds
@@ -82,7 +96,10 @@ extension MessageHandler {
                 try store.flush()
             }
         } catch {
-            work.logger.error("could not checkpoint a completed event; it will be retried", metadata: ["error": "\(error)"])
+            work.logger.error(
+                "could not checkpoint a completed event; it will be retried",
+                metadata: ["error": "\(error)"]
+            )
             return .finishFailed
         }
         _ = work.endClaim()  // kept beside the record
@@ -93,19 +110,35 @@ extension MessageHandler {
     /// letter, and the final record when a claim is held), then reports back; the state machine
     /// then deletes the original. A crash in between leaves a duplicate in the poison queue,
     /// never a loss.
-    func deadLetter(_ work: MessageWork, reason: DeadLetterRecord.Reason, detail: String, attempts: Int) async -> StateMachine.Event {
+    func deadLetter(
+        _ work: MessageWork,
+        reason: DeadLetterRecord.Reason,
+        detail: String,
+        attempts: Int
+    ) async -> StateMachine.Event {
         let poisonQueue = self.poisonQueue
         let text = work.message.text
         do {
             try await Task.detached { _ = try await poisonQueue.sendMessage(text, timeToLive: -1) }.value
         } catch {
-            work.logger.error("could not copy a message to the poison queue; it stays in the work queue", metadata: ["error": "\(error)"])
+            work.logger.error(
+                "could not copy a message to the poison queue; it stays in the work queue",
+                metadata: ["error": "\(error)"]
+            )
             return .deadLetterFailed
         }
         let store = self.store
         let deadLetter = DeadLetterRecord(
-            key: work.key, reason: reason, message: detail, attempts: attempts, lastError: detail, messageText: text,
-            messageID: work.message.messageID, eventID: work.item?.eventID, deadLetteredAt: store.now, replicaID: store.replicaID
+            key: work.key,
+            reason: reason,
+            message: detail,
+            attempts: attempts,
+            lastError: detail,
+            messageText: text,
+            messageID: work.message.messageID,
+            eventID: work.item?.eventID,
+            deadLetteredAt: store.now,
+            replicaID: store.replicaID
         )
         let claim = work.claim.withLock { $0 }
         var record = work.record.withLock { $0 }
@@ -121,7 +154,10 @@ extension MessageHandler {
             }
             if claim != nil { _ = work.endClaim() }
         } catch {
-            work.logger.error("could not write the dead-letter record (the poison queue has the message)", metadata: ["error": "\(error)"])
+            work.logger.error(
+                "could not write the dead-letter record (the poison queue has the message)",
+                metadata: ["error": "\(error)"]
+            )
         }
         self.statistics.recordDeadLettered(reason: reason.rawValue)
         work.logger.error("dead-lettered: \(detail)", metadata: ["reason": "\(reason)", "attempts": "\(attempts)"])
@@ -139,7 +175,10 @@ extension MessageHandler {
             } catch let error as StorageError where error.isMessageGone {
                 logger.warning("message was already gone when acknowledged (its lease had lapsed)")
             } catch {
-                logger.error("could not delete a handled message; it will be delivered again and acknowledged as a duplicate", metadata: ["error": "\(error)"])
+                logger.error(
+                    "could not delete a handled message; it will be delivered again and acknowledged as a duplicate",
+                    metadata: ["error": "\(error)"]
+                )
             }
         }.value
     }
@@ -150,10 +189,17 @@ extension MessageHandler {
         let statistics = self.statistics
         await Task.detached {
             do {
-                _ = try await queue.updateMessage(id: lease.messageID, popReceipt: lease.popReceipt, visibilityTimeout: max(0, seconds))
+                _ = try await queue.updateMessage(
+                    id: lease.messageID,
+                    popReceipt: lease.popReceipt,
+                    visibilityTimeout: max(0, seconds)
+                )
                 statistics.recordReleased()
             } catch {
-                logger.warning("could not release a message; it reappears when its visibility timeout ends", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "could not release a message; it reappears when its visibility timeout ends",
+                    metadata: ["error": "\(error)"]
+                )
             }
         }.value
     }

@@ -18,7 +18,12 @@ extension MessageHandler {
         guard let item = work.item, let key = work.key, let claim = work.claim.withLock({ $0 }) else {
             return .failed(ProcessingFailure(.retryable, reason: .error, message: "no claim is held"))
         }
-        let job = ProcessingJob(item: item, resumeFrom: resumeFrom, attempt: attempt, workDirectory: self.workDirectory(key))
+        let job = ProcessingJob(
+            item: item,
+            resumeFrom: resumeFrom,
+            attempt: attempt,
+            workDirectory: self.workDirectory(key)
+        )
         let context = ProcessingContext(logger: work.logger) { step, seconds in
             await self.drive(.stepReached(step, seconds: seconds), work)
         }
@@ -64,7 +69,11 @@ extension MessageHandler {
 
     /// Renews the message's lease and the claim until cancelled; reports a lost lease.
     private func keepLease(_ lease: MessageLease, claim: Claim, logger: Logger) async -> Finished {
-        let keeper = LeaseKeeper(queue: self.queue, visibilityTimeout: self.configuration.visibilityTimeout, logger: logger)
+        let keeper = LeaseKeeper(
+            queue: self.queue,
+            visibilityTimeout: self.configuration.visibilityTimeout,
+            logger: logger
+        )
         let claimTTL = Duration.seconds(self.configuration.visibilityTimeout)
         let store = self.store
         let statistics = self.statistics

@@ -107,7 +107,10 @@ extension MessageHandler {
                 // Outputs are uploaded but the record could not be written: keep the message so a
                 // later delivery runs again (outputs are overwritten under the same names).
                 self.state = .done
-                return [.releaseClaim(lastError: "could not save the completed record"), .releaseMessage(afterSeconds: self.retryDelay(attempt))]
+                return [
+                    .releaseClaim(lastError: "could not save the completed record"),
+                    .releaseMessage(afterSeconds: self.retryDelay(attempt)),
+                ]
             case (.deadLettering(let claimed, _), .deadLettered):
                 self.state = .done
                 return [.acknowledge(.deadLettered)] + (claimed ? [.removeWorkDirectory] : [])
@@ -138,14 +141,20 @@ extension MessageHandler {
                 // Look again once the claim could have expired, or within a minute: the holder
                 // renews it while it works but may finish long before (then this is a duplicate).
                 self.state = .done
-                let wait = max(Self.heldWait.least, min(seconds + 1, self.configuration.visibilityTimeout, Self.heldWait.most))
+                let wait = max(
+                    Self.heldWait.least,
+                    min(seconds + 1, self.configuration.visibilityTimeout, Self.heldWait.most)
+                )
                 return [.releaseMessage(afterSeconds: wait)]
             case (.admitting, .admitted(.acquired(let attempt, let step))):
                 self.state = .working(attempt: attempt)
                 return [.process(resumeFrom: ProcessingStep(rawValue: step.rawValue), attempt: attempt)]
             case (.admitting, .admissionFailed):
                 self.state = .done
-                return [.countFailure("checkpoint-folder"), .releaseMessage(afterSeconds: self.retryDelay(self.dequeueCount))]
+                return [
+                    .countFailure("checkpoint-folder"),
+                    .releaseMessage(afterSeconds: self.retryDelay(self.dequeueCount)),
+                ]
             default:
                 return []
             }
@@ -161,9 +170,15 @@ extension MessageHandler {
             case .leaseLost(let detail):
                 return self.failed(ProcessingFailure(.retryable, reason: .leaseLost, message: detail), attempt: attempt)
             case .timedOut(let limit):
-                return self.failed(ProcessingFailure(.retryable, reason: .timeout, message: "processing took longer than \(limit)"), attempt: attempt)
+                return self.failed(
+                    ProcessingFailure(.retryable, reason: .timeout, message: "processing took longer than \(limit)"),
+                    attempt: attempt
+                )
             case .shuttingDown:
-                return self.failed(ProcessingFailure(.retryable, reason: .shutdown, message: "cancelled by shutdown"), attempt: attempt)
+                return self.failed(
+                    ProcessingFailure(.retryable, reason: .shutdown, message: "cancelled by shutdown"),
+                    attempt: attempt
+                )
             case .failed(let failure):
                 return self.failed(failure, attempt: attempt)
             default:
@@ -187,7 +202,8 @@ extension MessageHandler {
             }
             if failure.kind == .permanent || attempt >= self.configuration.maxDequeueCount {
                 self.state = .deadLettering(claimed: true, attempts: attempt)
-                let reason: DeadLetterRecord.Reason = failure.kind == .permanent ? .permanentFailure : .dequeueLimitReached
+                let reason: DeadLetterRecord.Reason =
+                    failure.kind == .permanent ? .permanentFailure : .dequeueLimitReached
                 return [count, .deadLetter(reason, detail: error, attempts: attempt)]
             }
             self.state = .done

@@ -43,19 +43,36 @@ struct MessageHandler: Sendable {
         EventTracing.describe(decoded, on: span)
         switch decoded {
         case .skip(let reason, let eventID, let blob):
-            logger.info("skipped event: \(reason.message)", metadata: [
-                "reason": "\(reason.code)", "event_id": "\(eventID ?? "-")", "blob": "\(blob ?? "-")",
-            ])
-            await self.drive(.skipped(code: reason.code), MessageWork(message, item: nil, key: nil, machine: machine, span: span, logger: logger))
+            logger.info(
+                "skipped event: \(reason.message)",
+                metadata: [
+                    "reason": "\(reason.code)", "event_id": "\(eventID ?? "-")", "blob": "\(blob ?? "-")",
+                ]
+            )
+            await self.drive(
+                .skipped(code: reason.code),
+                MessageWork(message, item: nil, key: nil, machine: machine, span: span, logger: logger)
+            )
         case .poison(let reason):
-            logger.error("undecodable queue message sent to the poison queue: \(reason.message)", metadata: ["reason": "\(reason.code)"])
+            logger.error(
+                "undecodable queue message sent to the poison queue: \(reason.message)",
+                metadata: ["reason": "\(reason.code)"]
+            )
             let work = MessageWork(message, item: nil, key: nil, machine: machine, span: span, logger: logger)
             await self.drive(.undecodable(detail: "\(reason.code): \(reason.message)"), work)
         case .work(let item):
             logger[metadataKey: "event_id"] = "\(item.eventID)"
             logger[metadataKey: "blob"] = "\(item.container)/\(item.blobName)"
-            let key = CheckpointKey(account: self.accountName, container: item.container, blobName: item.blobName, eTag: item.eTag)
-            await self.drive(.decoded, MessageWork(message, item: item, key: key, machine: machine, span: span, logger: logger))
+            let key = CheckpointKey(
+                account: self.accountName,
+                container: item.container,
+                blobName: item.blobName,
+                eTag: item.eTag
+            )
+            await self.drive(
+                .decoded,
+                MessageWork(message, item: item, key: key, machine: machine, span: span, logger: logger)
+            )
         }
     }
 
@@ -152,7 +169,11 @@ final class MessageWork: Sendable {
     let record = Mutex<CheckpointRecord?>(nil)
 
     init(
-        _ message: ReceivedQueueMessage, item: BlobWorkItem?, key: CheckpointKey?, machine: MessageHandler.StateMachine, span: any Span,
+        _ message: ReceivedQueueMessage,
+        item: BlobWorkItem?,
+        key: CheckpointKey?,
+        machine: MessageHandler.StateMachine,
+        span: any Span,
         logger: Logger
     ) {
         self.message = message

@@ -51,7 +51,9 @@ struct LeaseKeeper: Sendable {
             }
             do {
                 let receipt = try await self.queue.updateMessage(
-                    id: lease.messageID, popReceipt: lease.popReceipt, visibilityTimeout: self.visibilityTimeout
+                    id: lease.messageID,
+                    popReceipt: lease.popReceipt,
+                    visibilityTimeout: self.visibilityTimeout
                 )
                 lease.renewed(receipt.popReceipt)
                 lastRenewal = ContinuousClock.now
@@ -67,9 +69,15 @@ struct LeaseKeeper: Sendable {
                 // Renewal failed for another reason (the service is unreachable after retries).
                 // Keep trying while the last renewal still holds the message.
                 let held = ContinuousClock.now - lastRenewal
-                self.logger.warning("lease renewal failed; will retry", metadata: ["message_id": "\(lease.messageID)", "error": "\(error)"])
+                self.logger.warning(
+                    "lease renewal failed; will retry",
+                    metadata: ["message_id": "\(lease.messageID)", "error": "\(error)"]
+                )
                 if held >= .seconds(self.visibilityTimeout) {
-                    throw LeaseLost(messageID: lease.messageID, detail: "could not renew for \(self.visibilityTimeout) s: \(error)")
+                    throw LeaseLost(
+                        messageID: lease.messageID,
+                        detail: "could not renew for \(self.visibilityTimeout) s: \(error)"
+                    )
                 }
             }
         }

@@ -24,7 +24,11 @@ public struct DropFolderUploader: Service {
     /// Creates an uploader scanning `folder` every `interval`, noting in `dropTimes` when each
     /// file was found written.
     public init(
-        folder: String, container: BlobContainerClient, stateFile: String, interval: Duration = .milliseconds(250), dropTimes: DropTimes? = nil,
+        folder: String,
+        container: BlobContainerClient,
+        stateFile: String,
+        interval: Duration = .milliseconds(250),
+        dropTimes: DropTimes? = nil,
         logger: Logger
     ) {
         self.folder = folder
@@ -84,11 +88,18 @@ public struct DropFolderUploader: Service {
             let result = try await self.container.blob(path).upload(from: self.folder + "/" + path)
             uploaded[path] = stamp
             self.saveState(uploaded)
-            self.logger.info("uploaded a dropped file", metadata: [
-                "file": "\(path)", "blob": "\(self.container.name)/\(path)", "size": "\(HumanText.bytes(result.bytes))",
-            ])
+            self.logger.info(
+                "uploaded a dropped file",
+                metadata: [
+                    "file": "\(path)", "blob": "\(self.container.name)/\(path)",
+                    "size": "\(HumanText.bytes(result.bytes))",
+                ]
+            )
         } catch {
-            self.logger.error("could not upload a dropped file; will try again", metadata: ["file": "\(path)", "error": "\(error)"])
+            self.logger.error(
+                "could not upload a dropped file; will try again",
+                metadata: ["file": "\(path)", "error": "\(error)"]
+            )
         }
     }
 

@@ -25,7 +25,9 @@ final class DropFolderWatcher {
     private var folders: [Int32: String] = [:]
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
-    private static let fileEvents = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM)
+    private static let fileEvents = UInt32(
+        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM
+    )
 
     /// Watches `folder` and its sub-folders, or returns nil where inotify is unavailable (the
     /// uploader then relies on its scans alone).

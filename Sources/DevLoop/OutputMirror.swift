@@ -23,8 +23,12 @@ public struct OutputMirror: Service {
     /// `stateFile` when one is given. Each manifest that arrives is reported in one line, with
     /// the time since its file was dropped when `dropTimes` knows it.
     public init(
-        container: BlobContainerClient, folder: String, stateFile: String? = nil, interval: Duration = .milliseconds(500),
-        dropTimes: DropTimes? = nil, logger: Logger
+        container: BlobContainerClient,
+        folder: String,
+        stateFile: String? = nil,
+        interval: Duration = .milliseconds(500),
+        dropTimes: DropTimes? = nil,
+        logger: Logger
     ) {
         self.container = container
         self.folder = folder
@@ -47,18 +51,26 @@ public struct OutputMirror: Service {
             do {
                 var changed: [BlobListItem] = []
                 for try await page in self.container.listBlobs() {
-                    changed += page.blobs.filter { mirrored[$0.name]?.eTag != $0.properties.eTag || !self.isMirrored($0) }
+                    changed += page.blobs.filter {
+                        mirrored[$0.name]?.eTag != $0.properties.eTag || !self.isMirrored($0)
+                    }
                 }
                 // Manifests last, as blobflow uploads them: when one appears locally, so has the rest.
                 let manifests = changed.filter { Self.isManifest($0.name) }
                 for item in changed.filter({ !Self.isManifest($0.name) }) + manifests {
                     guard let local = Self.localPath(for: item.name, under: self.folder) else {
                         if refused.insert(item.name).inserted {
-                            self.logger.warning("not mirroring a blob whose name would leave the outputs folder", metadata: ["blob": "\(item.name)"])
+                            self.logger.warning(
+                                "not mirroring a blob whose name would leave the outputs folder",
+                                metadata: ["blob": "\(item.name)"]
+                            )
                         }
                         continue
                     }
-                    try FileManager.default.createDirectory(atPath: (local as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    try FileManager.default.createDirectory(
+                        atPath: (local as NSString).deletingLastPathComponent,
+                        withIntermediateDirectories: true
+                    )
                     _ = try await self.container.blob(item.name).download(to: local)
                     mirrored[item.name] = Mirrored(eTag: item.properties.eTag, size: item.properties.contentLength)
                     if Self.isManifest(item.name) {
@@ -69,7 +81,10 @@ public struct OutputMirror: Service {
             } catch let error as StorageError where error.isNotFound {
                 // The container does not exist yet, or a blob was replaced while listing: next pass.
             } catch {
-                self.logger.warning("could not mirror the output container; will try again", metadata: ["error": "\(error)"])
+                self.logger.warning(
+                    "could not mirror the output container; will try again",
+                    metadata: ["error": "\(error)"]
+                )
             }
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
@@ -98,12 +113,15 @@ public struct OutputMirror: Service {
         let folder = self.folder + "/" + (name as NSString).deletingLastPathComponent + "/"
         // A success after a replay: the failure note of the earlier attempt no longer applies.
         try? FileManager.default.removeItem(atPath: folder + "_failed.txt")
-        guard let data = FileManager.default.contents(atPath: local), let manifest = try? JSONDecoder().decode(ManifestSummary.self, from: data) else {
+        guard let data = FileManager.default.contents(atPath: local),
+            let manifest = try? JSONDecoder().decode(ManifestSummary.self, from: data)
+        else {
             self.logger.notice("outputs ready in \(folder)")
             return
         }
         let timings = manifest.timings
-        let took = self.dropTimes?.takeElapsed(manifest.source.blob).map { HumanText.duration($0) + " from the drop" }
+        let took =
+            self.dropTimes?.takeElapsed(manifest.source.blob).map { HumanText.duration($0) + " from the drop" }
             ?? HumanText.seconds(timings.download + timings.process + timings.upload)
         let size = manifest.outputs.reduce(Int64(0)) { $0 + $1.size }
         self.logger.notice(

@@ -24,7 +24,10 @@ public final class DataFolderLock: Sendable {
         let path = folder + "/.lock"
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw DataFolderLockError(folder: folder, reason: "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw DataFolderLockError(
+                folder: folder,
+                reason: "cannot open \(path): \(String(cString: strerror(errno)))"
+            )
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno

@@ -36,7 +36,9 @@ public struct DevStorageConfiguration: Sendable {
 
     /// A configuration serving the development account only.
     public init() {
-        self.accounts = [StorageAccountKey(accountName: Self.developmentAccountName, base64Key: Self.developmentAccountKey)!]
+        self.accounts = [
+            StorageAccountKey(accountName: Self.developmentAccountName, base64Key: Self.developmentAccountKey)!
+        ]
     }
 
     /// Adds accounts from `name:base64key;name2:base64key2` (the `BLOBFLOW_DEVSTORE_ACCOUNTS` format).
@@ -47,7 +49,9 @@ public struct DevStorageConfiguration: Sendable {
             guard parts.count == 2, Self.isValidAccountName(name),
                 let key = StorageAccountKey(accountName: name, base64Key: String(parts[1]).trimmingSpaces())
             else {
-                throw DevStorageConfigurationError("account entry '\(name.isEmpty ? "?" : name):<key>' is not NAME:BASE64KEY with a 3-24 character lowercase name")
+                throw DevStorageConfigurationError(
+                    "account entry '\(name.isEmpty ? "?" : name):<key>' is not NAME:BASE64KEY with a 3-24 character lowercase name"
+                )
             }
             self.accounts.removeAll { $0.accountName == name }
             self.accounts.append(key)

@@ -1,9 +1,9 @@
-public import Logging
-public import ServiceLifecycle
 import Foundation
 import Hummingbird
-import StorageAuth
+public import Logging
 import NIOCore
+public import ServiceLifecycle
+import StorageAuth
 import Synchronization
 
 /// Where a running development server answers.
@@ -66,19 +66,33 @@ public final class DevStorageServer: Service {
         let accounts = Set(configuration.accounts.map(\.accountName))
         for subscription in configuration.subscriptions {
             guard accounts.contains(subscription.account) else {
-                throw DevStorageConfigurationError("subscription names account '\(subscription.account)', which this server does not serve")
+                throw DevStorageConfigurationError(
+                    "subscription names account '\(subscription.account)', which this server does not serve"
+                )
             }
-            guard ResourceNames.isValidContainerOrQueueName(subscription.container), ResourceNames.isValidContainerOrQueueName(subscription.queue) else {
-                throw DevStorageConfigurationError("subscription container '\(subscription.container)' or queue '\(subscription.queue)' is not a valid name")
+            guard ResourceNames.isValidContainerOrQueueName(subscription.container),
+                ResourceNames.isValidContainerOrQueueName(subscription.queue)
+            else {
+                throw DevStorageConfigurationError(
+                    "subscription container '\(subscription.container)' or queue '\(subscription.queue)' is not a valid name"
+                )
             }
-            _ = try? self.blobStore.createContainer(account: subscription.account, name: subscription.container, metadata: [:], publicAccess: nil)
+            _ = try? self.blobStore.createContainer(
+                account: subscription.account,
+                name: subscription.container,
+                metadata: [:],
+                publicAccess: nil
+            )
             _ = try? self.queueStore.createQueue(account: subscription.account, name: subscription.queue, metadata: [:])
         }
     }
 
     public func run() async throws {
         let host = self.configuration.host
-        let authorizer = RequestAuthorizer(accounts: self.configuration.accounts, acceptsBearerTokens: self.configuration.acceptBearerTokens)
+        let authorizer = RequestAuthorizer(
+            accounts: self.configuration.accounts,
+            acceptsBearerTokens: self.configuration.acceptBearerTokens
+        )
         let faults = self.configuration.faults.map(FaultInjector.init(plan:))
         let blobEndpoint: @Sendable (String) -> String = { [self] account in
             "http://\(host):\(self.ports.withLock { $0.blob ?? 0 })/\(account)/"
@@ -87,16 +101,33 @@ public final class DevStorageServer: Service {
             "http://\(host):\(self.ports.withLock { $0.queue ?? 0 })/\(account)/"
         }
         let events = EventGridEmulator(
-            subscriptions: self.configuration.subscriptions, queues: self.queueStore, blobEndpoint: blobEndpoint, logger: self.logger
+            subscriptions: self.configuration.subscriptions,
+            queues: self.queueStore,
+            blobEndpoint: blobEndpoint,
+            logger: self.logger
         )
         let queueService = QueueService(
-            store: self.queueStore, authorizer: authorizer, maxMessageBytes: self.configuration.maxMessageBytes, endpoint: queueEndpoint
+            store: self.queueStore,
+            authorizer: authorizer,
+            maxMessageBytes: self.configuration.maxMessageBytes,
+            endpoint: queueEndpoint
         )
-        let blobService = BlobService(store: self.blobStore, authorizer: authorizer, events: events, endpoint: blobEndpoint)
+        let blobService = BlobService(
+            store: self.blobStore,
+            authorizer: authorizer,
+            events: events,
+            endpoint: blobEndpoint
+        )
 
         func application(_ service: StorageService, port: Int) -> ListeningService<some Service> {
             let application = Application(
-                responder: DevStorageResponder(service: service, queues: queueService, blobs: blobService, faults: faults, logger: self.logger),
+                responder: DevStorageResponder(
+                    service: service,
+                    queues: queueService,
+                    blobs: blobService,
+                    faults: faults,
+                    logger: self.logger
+                ),
                 server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
                 onServerRunning: { channel in
@@ -112,8 +143,14 @@ public final class DevStorageServer: Service {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
-                    .init(service: application(.blob, port: self.configuration.blobPort), failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: application(.queue, port: self.configuration.queuePort), failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: application(.blob, port: self.configuration.blobPort),
+                        failureTerminationBehavior: .gracefullyShutdownGroup
+                    ),
+                    .init(
+                        service: application(.queue, port: self.configuration.queuePort),
+                        failureTerminationBehavior: .gracefullyShutdownGroup
+                    ),
                 ],
                 logger: self.logger
             )

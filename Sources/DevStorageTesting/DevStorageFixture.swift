@@ -1,6 +1,6 @@
 public import DevStorage
-public import Logging
 import Foundation
+public import Logging
 import ServiceLifecycle
 
 /// Runs a development storage server in this process on free ports, with its state in a fresh
@@ -19,7 +19,9 @@ public func withDevStorage<Result: Sendable>(
     var configuration = DevStorageConfiguration()
     configuration.blobPort = 0
     configuration.queuePort = 0
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("devstore-\(UInt64.random(in: 0...UInt64.max))").path
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "devstore-\(UInt64.random(in: 0...UInt64.max))"
+    ).path
     configuration.location = folder
     configure(&configuration)
     defer { try? FileManager.default.removeItem(atPath: folder) }

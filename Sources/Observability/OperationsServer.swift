@@ -46,13 +46,15 @@ public struct OperationsServer: Service {
         router.get("healthz") { _, _ -> Response in
             let age = statistics.timeSinceLastSuccessfulPoll
             let healthy = health.isHealthy(statistics)
-            let body = healthy
+            let body =
+                healthy
                 ? "ok: last successful poll \(Self.seconds(age)) s ago\n"
                 : "unhealthy: no successful poll for \(Self.seconds(age)) s (limit \(Self.seconds(health.staleAfter)) s)\n"
             return Self.text(body, status: healthy ? .ok : .serviceUnavailable)
         }
         router.get("readyz") { _, _ -> Response in
-            statistics.isReady ? Self.text("ready\n", status: .ok) : Self.text("not ready\n", status: .serviceUnavailable)
+            statistics.isReady
+                ? Self.text("ready\n", status: .ok) : Self.text("not ready\n", status: .serviceUnavailable)
         }
         router.get("metrics") { _, _ -> Response in
             var buffer: [UInt8] = []
@@ -71,7 +73,10 @@ public struct OperationsServer: Service {
             configuration: ApplicationConfiguration(address: .hostname(self.host, port: self.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.info("operations endpoints listening", metadata: ["port": "\(port)", "paths": "/healthz /readyz /metrics"])
+                logger.info(
+                    "operations endpoints listening",
+                    metadata: ["port": "\(port)", "paths": "/healthz /readyz /metrics"]
+                )
                 await onListening(port)
             },
             logger: quiet

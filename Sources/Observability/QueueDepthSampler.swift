@@ -23,9 +23,14 @@ public struct QueueDepthSampler: Service {
             for (role, queue) in self.queues {
                 do {
                     let depth = try await queue.properties().approximateMessageCount
-                    Gauge(label: "blobflow_queue_depth", dimensions: [("queue", queue.name), ("role", role)]).record(depth)
+                    Gauge(label: "blobflow_queue_depth", dimensions: [("queue", queue.name), ("role", role)]).record(
+                        depth
+                    )
                 } catch {
-                    self.logger.debug("could not sample a queue's depth", metadata: ["queue": "\(queue.name)", "error": "\(error)"])
+                    self.logger.debug(
+                        "could not sample a queue's depth",
+                        metadata: ["queue": "\(queue.name)", "error": "\(error)"]
+                    )
                 }
             }
             do {

@@ -27,7 +27,9 @@ public enum Telemetry {
         /// not `none`. `OTEL_SDK_DISABLED=true` turns everything off.
         public init(environment: [String: String]) {
             func value(_ name: String) -> String? {
-                guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+                guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+                    return nil
+                }
                 return text
             }
             if value("OTEL_SDK_DISABLED")?.lowercased() == "true" {

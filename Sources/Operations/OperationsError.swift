@@ -18,20 +18,28 @@ public struct OperationsError: Error, Sendable, Hashable, CustomStringConvertibl
 
     /// The queue that replayed messages would go to does not exist.
     static func queueNotFound(_ name: String) -> Self {
-        .init(.queueNotFound, message: "the work queue '\(name)' does not exist; start the consumer once (it creates it) or check the queue name")
+        .init(
+            .queueNotFound,
+            message:
+                "the work queue '\(name)' does not exist; start the consumer once (it creates it) or check the queue name"
+        )
     }
 
     /// A backfill prefix that no blob the consumer processes can have.
     static func prefixOutsideInput(_ prefix: String, input: String) -> Self {
         .init(
             .prefixOutsideInput,
-            message: "--prefix '\(prefix)' lies outside the input prefix '\(input)' (BLOBFLOW_INPUT_PREFIX): the consumer would skip every blob under it"
+            message:
+                "--prefix '\(prefix)' lies outside the input prefix '\(input)' (BLOBFLOW_INPUT_PREFIX): the consumer would skip every blob under it"
         )
     }
 
     /// The container a command lists does not exist.
     static func containerNotFound(_ name: String) -> Self {
-        .init(.containerNotFound, message: "the container '\(name)' does not exist in this account; check BLOBFLOW_INPUT_CONTAINER")
+        .init(
+            .containerNotFound,
+            message: "the container '\(name)' does not exist in this account; check BLOBFLOW_INPUT_CONTAINER"
+        )
     }
 
     /// Whether a queue the command needs does not exist.

@@ -18,7 +18,9 @@ public struct ProcessingFailure: Error, Sendable, Hashable, CustomStringConverti
         /// A reason named `code`.
         public init(_ code: String) { self.code = code }
         public init(stringLiteral value: String) { self.code = value }
-        public init(stringInterpolation: DefaultStringInterpolation) { self.code = String(stringInterpolation: stringInterpolation) }
+        public init(stringInterpolation: DefaultStringInterpolation) {
+            self.code = String(stringInterpolation: stringInterpolation)
+        }
 
         public var description: String { self.code }
 

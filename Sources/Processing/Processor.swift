@@ -55,7 +55,8 @@ public struct ProcessingContext: Sendable {
     public var reached: @Sendable (_ step: ProcessingStep, _ seconds: Double) async -> Void
 
     /// Creates a context.
-    public init(logger: Logger, reached: @escaping @Sendable (_ step: ProcessingStep, _ seconds: Double) async -> Void) {
+    public init(logger: Logger, reached: @escaping @Sendable (_ step: ProcessingStep, _ seconds: Double) async -> Void)
+    {
         self.logger = logger
         self.reached = reached
     }

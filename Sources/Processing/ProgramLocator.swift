@@ -30,7 +30,11 @@ public enum ProgramLocator {
     public static func locateAzCopy(explicitPath: String?, environment: [String: String]) -> String? {
         let chosen = [explicitPath, environment["BLOBFLOW_AZCOPY"]].compactMap { $0 }.first { !$0.isEmpty } ?? "azcopy"
         let searchPath = environment["PATH"] ?? Self.defaultSearchPath
-        return try? Self.locate(chosen, searchPath: searchPath, currentDirectory: FileManager.default.currentDirectoryPath)
+        return try? Self.locate(
+            chosen,
+            searchPath: searchPath,
+            currentDirectory: FileManager.default.currentDirectoryPath
+        )
     }
 
     /// The container engine to use: `preferred` (a path, or a name looked up in `environment`'s
@@ -40,7 +44,11 @@ public enum ProgramLocator {
         let searchPath = environment["PATH"] ?? Self.defaultSearchPath
         let candidates = preferred.map { $0.isEmpty ? ["podman", "docker"] : [$0] } ?? ["podman", "docker"]
         for candidate in candidates {
-            if let path = try? Self.locate(candidate, searchPath: searchPath, currentDirectory: FileManager.default.currentDirectoryPath) {
+            if let path = try? Self.locate(
+                candidate,
+                searchPath: searchPath,
+                currentDirectory: FileManager.default.currentDirectoryPath
+            ) {
                 return path
             }
         }
@@ -49,7 +57,11 @@ public enum ProgramLocator {
 
     /// The absolute path of `program`: a path with a `/` is taken as is (relative to the daemon's
     /// working directory); a bare name is looked up in `searchPath` (`PATH` syntax).
-    public static func locate(_ program: String, searchPath: String, currentDirectory: String) throws(ProgramNotStartable) -> String {
+    public static func locate(
+        _ program: String,
+        searchPath: String,
+        currentDirectory: String
+    ) throws(ProgramNotStartable) -> String {
         guard !program.isEmpty else { throw ProgramNotStartable(path: program, reason: "no program is configured") }
         if program.contains("/") {
             let path = program.hasPrefix("/") ? program : currentDirectory + "/" + program
@@ -70,7 +82,9 @@ public enum ProgramLocator {
     /// Why `path` cannot be executed, or nil when it can.
     private static func problem(with path: String) -> String? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return errno == ENOENT || errno == ENOTDIR ? "no such file" : String(cString: strerror(errno)) }
+        guard stat(path, &info) == 0 else {
+            return errno == ENOENT || errno == ENOTDIR ? "no such file" : String(cString: strerror(errno))
+        }
         guard info.st_mode & S_IFMT == S_IFREG else { return "not a regular file" }
         guard access(path, X_OK) == 0 else { return "not executable" }
         return nil

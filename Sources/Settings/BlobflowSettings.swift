@@ -1,7 +1,7 @@
 public import Consumer
-import Processing
 import Foundation
 public import Logging
+import Processing
 
 /// blobflow's whole configuration, read in one place from flags, the environment and a `.env`
 /// file, and validated at once: ``load(_:)`` reports every problem together.
@@ -86,13 +86,17 @@ public struct BlobflowSettings: Sendable {
 
         func name(_ key: SettingKey, kind: String, default fallback: String) -> String {
             let value = values[key] ?? fallback
-            if let problem = ValueParsing.resourceNameProblem(value, kind: kind) { problems.append("\(key): \(problem)") }
+            if let problem = ValueParsing.resourceNameProblem(value, kind: kind) {
+                problems.append("\(key): \(problem)")
+            }
             return value
         }
         func integer(_ key: SettingKey, default fallback: Int, range: ClosedRange<Int>) -> Int {
             guard let text = values[key] else { return fallback }
             guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
-                problems.append("\(key): '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+                problems.append(
+                    "\(key): '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)"
+                )
                 return fallback
             }
             return value
@@ -100,7 +104,9 @@ public struct BlobflowSettings: Sendable {
         func duration(_ key: SettingKey, default fallback: Duration?, minimum: Duration = .zero) -> Duration? {
             guard let text = values[key] else { return fallback }
             guard let value = ValueParsing.duration(text), value >= minimum else {
-                problems.append("\(key): '\(text)' is not a duration of at least \(minimum) (examples: 30, 30s, 500ms, 5m, 2h, 7d)")
+                problems.append(
+                    "\(key): '\(text)' is not a duration of at least \(minimum) (examples: 30, 30s, 500ms, 5m, 2h, 7d)"
+                )
                 return fallback
             }
             return value
@@ -128,24 +134,30 @@ public struct BlobflowSettings: Sendable {
 
         consumer.checkpointDirectory = values[.checkpointDirectory] ?? "/mnt/azurefiles/blobflow"
         consumer.workDirectory = values[.workDirectory] ?? consumer.checkpointDirectory + "/work"
-        consumer.checkpointRetention = duration(.checkpointRetention, default: .seconds(7 * 86_400), minimum: .seconds(60)) ?? .seconds(7 * 86_400)
+        consumer.checkpointRetention =
+            duration(.checkpointRetention, default: .seconds(7 * 86_400), minimum: .seconds(60)) ?? .seconds(7 * 86_400)
         consumer.replicaID = values[.replicaID] ?? Self.defaultReplicaID(values)
 
         consumer.concurrency = integer(.concurrency, default: 4, range: 1...1024)
         consumer.batchSize = integer(.batchSize, default: 16, range: 1...32)
         consumer.visibilityTimeout = integer(.visibilityTimeout, default: 300, range: 10...604_800)
         consumer.maxDequeueCount = integer(.maxDequeueCount, default: 5, range: 1...1000)
-        consumer.minPollInterval = duration(.minPollInterval, default: .milliseconds(100), minimum: .milliseconds(10)) ?? .milliseconds(100)
-        consumer.maxPollInterval = duration(.maxPollInterval, default: .seconds(30), minimum: .milliseconds(10)) ?? .seconds(30)
+        consumer.minPollInterval =
+            duration(.minPollInterval, default: .milliseconds(100), minimum: .milliseconds(10)) ?? .milliseconds(100)
+        consumer.maxPollInterval =
+            duration(.maxPollInterval, default: .seconds(30), minimum: .milliseconds(10)) ?? .seconds(30)
         if consumer.minPollInterval > consumer.maxPollInterval {
-            problems.append("\(SettingKey.minPollInterval) (\(consumer.minPollInterval)) is longer than \(SettingKey.maxPollInterval) (\(consumer.maxPollInterval))")
+            problems.append(
+                "\(SettingKey.minPollInterval) (\(consumer.minPollInterval)) is longer than \(SettingKey.maxPollInterval) (\(consumer.maxPollInterval))"
+            )
         }
         consumer.retryDelay = duration(.retryDelay, default: .seconds(10)) ?? .seconds(10)
         consumer.maxRetryDelay = duration(.maxRetryDelay, default: .seconds(600)) ?? .seconds(600)
         if consumer.retryDelay > consumer.maxRetryDelay {
             problems.append("\(SettingKey.retryDelay) is longer than \(SettingKey.maxRetryDelay)")
         }
-        consumer.processTimeout = duration(.processTimeout, default: .seconds(3600), minimum: .seconds(1)) ?? .seconds(3600)
+        consumer.processTimeout =
+            duration(.processTimeout, default: .seconds(3600), minimum: .seconds(1)) ?? .seconds(3600)
         consumer.shutdownGracePeriod = duration(.shutdownGrace, default: .seconds(30)) ?? .seconds(30)
         consumer.exitWhenIdle = duration(.exitWhenIdle, default: nil)
 
@@ -154,7 +166,9 @@ public struct BlobflowSettings: Sendable {
             if let kind = ProcessorKind(rawValue: text.lowercased()) {
                 processor = kind
             } else {
-                problems.append("\(SettingKey.processor): '\(text)' is not a processor; choose one of \(ProcessorKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                problems.append(
+                    "\(SettingKey.processor): '\(text)' is not a processor; choose one of \(ProcessorKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
         }
         var command: [String] = []
@@ -166,7 +180,9 @@ public struct BlobflowSettings: Sendable {
             }
         }
         if processor == .command, command.isEmpty, values[.command] == nil {
-            problems.append("\(SettingKey.processor)=command needs \(SettingKey.command), e.g. BLOBFLOW_COMMAND='/app/convert {input} {output}'")
+            problems.append(
+                "\(SettingKey.processor)=command needs \(SettingKey.command), e.g. BLOBFLOW_COMMAND='/app/convert {input} {output}'"
+            )
         }
         let (processing, processingProblems) = Self.readProcessing(values, processor: processor)
         problems += processingProblems
@@ -184,7 +200,9 @@ public struct BlobflowSettings: Sendable {
             if let level = Logger.Level(rawValue: text.lowercased()) {
                 logLevel = level
             } else {
-                problems.append("\(SettingKey.logLevel): '\(text)' is not one of trace, debug, info, notice, warning, error, critical")
+                problems.append(
+                    "\(SettingKey.logLevel): '\(text)' is not one of trace, debug, info, notice, warning, error, critical"
+                )
             }
         }
 
@@ -201,8 +219,17 @@ public struct BlobflowSettings: Sendable {
 
         guard problems.isEmpty, let storage else { throw SettingsError(problems) }
         return BlobflowSettings(
-            storage: storage, consumer: consumer, processor: processor, command: command, processing: processing, logFormat: logFormat,
-            logLevel: logLevel, httpPort: httpPort, httpHost: httpHost, environment: values.environment, warnings: warnings
+            storage: storage,
+            consumer: consumer,
+            processor: processor,
+            command: command,
+            processing: processing,
+            logFormat: logFormat,
+            logLevel: logLevel,
+            httpPort: httpPort,
+            httpHost: httpHost,
+            environment: values.environment,
+            warnings: warnings
         )
     }
 
@@ -213,7 +240,9 @@ public struct BlobflowSettings: Sendable {
         func integer(_ key: SettingKey, _ fallback: Int, _ range: ClosedRange<Int>) -> Int {
             guard let text = values[key] else { return fallback }
             guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
-                problems.append("\(key): '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+                problems.append(
+                    "\(key): '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)"
+                )
                 return fallback
             }
             return value
@@ -231,7 +260,9 @@ public struct BlobflowSettings: Sendable {
             if let kind = TransferKind(rawValue: text.lowercased()) {
                 settings.transfer = kind
                 if kind != .native, azcopy == nil, processor != .noop {
-                    problems.append("\(SettingKey.transfer)=\(kind.rawValue) needs azcopy: install it or set \(SettingKey.azcopy)")
+                    problems.append(
+                        "\(SettingKey.transfer)=\(kind.rawValue) needs azcopy: install it or set \(SettingKey.azcopy)"
+                    )
                 }
             } else {
                 problems.append("\(SettingKey.transfer): '\(text)' is not one of azcopy, native, auto")
@@ -283,7 +314,8 @@ public struct BlobflowSettings: Sendable {
         let input = configuration.inputPrefix
         let output = configuration.outputPrefix
         if !input.isEmpty, !output.isEmpty, !output.hasPrefix(input), !input.hasPrefix(output) { return nil }
-        return "outputs would land where input events are raised (container '\(configuration.inputContainer)', input prefix '\(input)', output prefix '\(output)'): "
+        return
+            "outputs would land where input events are raised (container '\(configuration.inputContainer)', input prefix '\(input)', output prefix '\(output)'): "
             + "every output would become new work, forever. Use another \(SettingKey.outputContainer), or disjoint non-empty prefixes"
     }
 

@@ -12,6 +12,7 @@ public struct SettingsError: Error, Sendable, Hashable, CustomStringConvertible 
 
     public var description: String {
         if self.problems.count == 1 { return "configuration problem: \(self.problems[0])" }
-        return "\(self.problems.count) configuration problems:\n" + self.problems.map { "  - \($0)" }.joined(separator: "\n")
+        return "\(self.problems.count) configuration problems:\n"
+            + self.problems.map { "  - \($0)" }.joined(separator: "\n")
     }
 }

@@ -1,7 +1,7 @@
 public import Logging
+import StorageAuth
 public import StorageClient
 public import StorageHTTP
-import StorageAuth
 
 /// Which storage account blobflow works with and how it signs in.
 ///
@@ -50,7 +50,12 @@ public struct StorageSettings: Sendable {
         case .identity(let name, let blobEndpoint, let queueEndpoint):
             let chain = ChainedTokenCredential.defaultChain(environment: self.environment, httpClient: http)
             let credential = CachingTokenCredential(chain, logger: logger)
-            return StorageAccount(name: name, blobEndpoint: blobEndpoint, queueEndpoint: queueEndpoint, credential: .token(credential))
+            return StorageAccount(
+                name: name,
+                blobEndpoint: blobEndpoint,
+                queueEndpoint: queueEndpoint,
+                credential: .token(credential)
+            )
         }
     }
 
@@ -86,8 +91,12 @@ public struct StorageSettings: Sendable {
             )
             return nil
         }
-        guard name.utf8.count >= 3, name.utf8.count <= 24, name.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) }) else {
-            problems.append("\(SettingKey.accountName): '\(name)' is not a storage account name (3-24 lower-case letters and digits)")
+        guard name.utf8.count >= 3, name.utf8.count <= 24,
+            name.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) })
+        else {
+            problems.append(
+                "\(SettingKey.accountName): '\(name)' is not a storage account name (3-24 lower-case letters and digits)"
+            )
             return nil
         }
         for (setting, value) in [(SettingKey.blobEndpoint, blobEndpoint), (SettingKey.queueEndpoint, queueEndpoint)] {
@@ -107,7 +116,12 @@ public struct StorageSettings: Sendable {
                 problems.append("\(SettingKey.accountKey) is not a base64 account key")
                 return nil
             }
-            let account = StorageAccount(name: name, blobEndpoint: blob, queueEndpoint: queue, credential: .sharedKey(accountKey))
+            let account = StorageAccount(
+                name: name,
+                blobEndpoint: blob,
+                queueEndpoint: queue,
+                credential: .sharedKey(accountKey)
+            )
             return StorageSettings(source: .ready(account), environment: values.environment)
         }
         if let sas {
@@ -119,7 +133,10 @@ public struct StorageSettings: Sendable {
             let account = StorageAccount(name: name, blobEndpoint: blob, queueEndpoint: queue, credential: .sas(token))
             return StorageSettings(source: .ready(account), environment: values.environment)
         }
-        return StorageSettings(source: .identity(name: name, blobEndpoint: blob, queueEndpoint: queue), environment: values.environment)
+        return StorageSettings(
+            source: .identity(name: name, blobEndpoint: blob, queueEndpoint: queue),
+            environment: values.environment
+        )
     }
 
     private static func trimmed(_ endpoint: String) -> String {

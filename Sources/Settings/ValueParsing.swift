@@ -26,7 +26,8 @@ enum ValueParsing {
         }
         let allowed = characters.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
         guard allowed, characters.first != 45, characters.last != 45, !name.contains("--") else {
-            return "'\(name)' is not a valid \(kind) name: use lower-case letters, digits and single hyphens, starting and ending with a letter or digit"
+            return
+                "'\(name)' is not a valid \(kind) name: use lower-case letters, digits and single hyphens, starting and ending with a letter or digit"
         }
         return nil
     }

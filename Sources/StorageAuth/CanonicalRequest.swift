@@ -14,7 +14,12 @@ public struct CanonicalRequest: Sendable {
     public var headers: [(name: String, value: String)]
 
     /// Creates a canonical request.
-    public init(method: String, encodedPath: String, query: [(name: String, value: String)], headers: [(name: String, value: String)]) {
+    public init(
+        method: String,
+        encodedPath: String,
+        query: [(name: String, value: String)],
+        headers: [(name: String, value: String)]
+    ) {
         self.method = method
         self.encodedPath = encodedPath
         self.query = query

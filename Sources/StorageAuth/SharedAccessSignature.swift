@@ -147,14 +147,18 @@ public struct SharedAccessSignature: Sendable, Hashable {
         func line(_ value: String?) -> String { (value ?? "") + "\n" }
         switch scope {
         case .account:
-            var out = accountName + "\n" + line(self.permissions) + line(self.services) + line(self.resourceTypes)
+            var out =
+                accountName + "\n" + line(self.permissions) + line(self.services) + line(self.resourceTypes)
                 + line(self.start) + line(self.expiry) + line(self.ipRange) + line(self.protocols) + line(self.version)
             if hasEncryptionScope { out += line(self.encryptionScope) }
             return out
         case .queue(let queue):
-            var out = line(self.permissions) + line(self.start) + line(self.expiry) + line("/queue/\(accountName)/\(queue)")
+            var out =
+                line(self.permissions) + line(self.start) + line(self.expiry) + line("/queue/\(accountName)/\(queue)")
             if self.isUserDelegation {
-                out += self.userDelegationKeyLines + line(self.signedDelegatedUserTenantID) + line(self.delegatedUserObjectID)
+                out +=
+                    self.userDelegationKeyLines + line(self.signedDelegatedUserTenantID)
+                    + line(self.delegatedUserObjectID)
             } else {
                 out += line(self.identifier)
             }
@@ -183,7 +187,8 @@ public struct SharedAccessSignature: Sendable, Hashable {
             if self.isUserDelegation, self.version >= Self.signedRequestLinesVersion {
                 out += line(nil) + line(nil)  // srh, srq: signed request headers and query parameters, unsupported
             }
-            out += line(self.cacheControl) + line(self.contentDisposition) + line(self.contentEncoding)
+            out +=
+                line(self.cacheControl) + line(self.contentDisposition) + line(self.contentEncoding)
                 + line(self.contentLanguage) + line(self.contentType)
             out.removeLast()
             return out

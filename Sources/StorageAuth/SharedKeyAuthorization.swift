@@ -43,7 +43,8 @@ public enum SharedKeyAuthorization {
             out += "/" + accountName + request.encodedPath
             out += Self.canonicalizedQuery(request.query)
         case .sharedKeyLite:
-            out += request.header("content-md5") + "\n" + request.header("content-type") + "\n"
+            out +=
+                request.header("content-md5") + "\n" + request.header("content-type") + "\n"
                 + request.header("date") + "\n"
             out += Self.canonicalizedHeaders(request, order: headerOrder)
             out += "/" + accountName + request.encodedPath

@@ -29,7 +29,11 @@ public struct StorageAccountKey: Sendable, CustomStringConvertible, CustomDebugS
     /// Whether `signature` is this key's signature of `stringToSign`, compared in constant time.
     public func isValidSignature(_ signature: String, for stringToSign: String) -> Bool {
         guard let provided = Data(base64Encoded: signature) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(provided, authenticating: Data(stringToSign.utf8), using: self.key)
+        return HMAC<SHA256>.isValidAuthenticationCode(
+            provided,
+            authenticating: Data(stringToSign.utf8),
+            using: self.key
+        )
     }
 
     public var description: String { "StorageAccountKey(\(self.accountName), key: <redacted>)" }

@@ -59,7 +59,10 @@ public struct UserDelegationKey: Sendable, Hashable, CustomStringConvertible, Cu
 
     /// `base64(HMAC-SHA256(base64decode(value), utf8(stringToSign)))`.
     public func signature(for stringToSign: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: SymmetricKey(data: self.keyBytes))
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data(stringToSign.utf8),
+            using: SymmetricKey(data: self.keyBytes)
+        )
         return Data(mac).base64EncodedString()
     }
 

@@ -34,7 +34,10 @@ public enum SecretRedaction {
             output += rest[..<range.upperBound]
             rest = rest[range.upperBound...]
             // The secret ends at the next separator.
-            let end = rest.firstIndex { $0 == "&" || $0 == ";" || $0 == " " || $0 == "\"" || $0 == "'" || $0 == "\n" || $0 == "," } ?? rest.endIndex
+            let end =
+                rest.firstIndex {
+                    $0 == "&" || $0 == ";" || $0 == " " || $0 == "\"" || $0 == "'" || $0 == "\n" || $0 == ","
+                } ?? rest.endIndex
             // After the scheme words ("Bearer ", "SharedKey ") a plain lower-case word is prose,
             // as in Azure's "Bearer is not supported"; tokens and signatures never look like that.
             if marker.hasSuffix(" "), rest[..<end].allSatisfy({ $0.isASCII && $0.isLowercase }) {

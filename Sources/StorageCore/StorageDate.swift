@@ -90,7 +90,8 @@ extension StorageDate {
     /// `2026-11-21T13:42:24.1234567Z` with the given number of fraction digits (0 omits the dot).
     public func iso8601(fractionDigits: Int = 7) -> String {
         let t = self.brokenDown
-        var text = "\(Self.pad(t.tm_year + 1900, 4))-\(Self.pad(t.tm_mon + 1, 2))-\(Self.pad(t.tm_mday, 2))T"
+        var text =
+            "\(Self.pad(t.tm_year + 1900, 4))-\(Self.pad(t.tm_mon + 1, 2))-\(Self.pad(t.tm_mday, 2))T"
             + "\(Self.pad(t.tm_hour, 2)):\(Self.pad(t.tm_min, 2)):\(Self.pad(t.tm_sec, 2))"
         if fractionDigits > 0 {
             let digits = Self.pad(self.ticks, 7)
@@ -119,7 +120,15 @@ extension StorageDate {
         let clock = parts[4].split(separator: ":")
         guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2])
         else { return nil }
-        guard let seconds = Self.epochSeconds(year: year, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second)
+        guard
+            let seconds = Self.epochSeconds(
+                year: year,
+                month: monthIndex + 1,
+                day: day,
+                hour: hour,
+                minute: minute,
+                second: second
+            )
         else { return nil }
         self.init(seconds: seconds)
     }
@@ -188,7 +197,14 @@ extension StorageDate {
             }
         }
         guard index == bytes.count,
-            let seconds = Self.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+            let seconds = Self.epochSeconds(
+                year: year,
+                month: month,
+                day: day,
+                hour: hour,
+                minute: minute,
+                second: second
+            )
         else { return nil }
         self.init(seconds: seconds - Int64(offset), ticks: Int32(ticks))
     }

@@ -60,13 +60,21 @@ final class CurlTransfer: @unchecked Sendable {
         check(blobflow_curl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1))
         check(blobflow_curl_easy_setopt_long(easy, CURLOPT_TCP_NODELAY, 1))
         check(blobflow_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0))
-        check(blobflow_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeout.milliseconds))
+        check(
+            blobflow_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeout.milliseconds)
+        )
         if let timeout = self.request.timeout ?? configuration.requestTimeout {
             check(blobflow_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, timeout.milliseconds)))
         }
         // A transfer during which fewer than one byte per second moves for `stallTimeout` is dead.
         check(blobflow_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1))
-        check(blobflow_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, configuration.stallTimeout.milliseconds / 1000)))
+        check(
+            blobflow_curl_easy_setopt_long(
+                easy,
+                CURLOPT_LOW_SPEED_TIME,
+                max(1, configuration.stallTimeout.milliseconds / 1000)
+            )
+        )
         check(blobflow_curl_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, configuration.receiveBufferSize))
         check(blobflow_curl_easy_setopt_long(easy, CURLOPT_UPLOAD_BUFFERSIZE, configuration.sendBufferSize))
         check(blobflow_curl_easy_setopt_string(easy, CURLOPT_USERAGENT, configuration.userAgent))
@@ -115,7 +123,10 @@ final class CurlTransfer: @unchecked Sendable {
         check(blobflow_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list))
 
         if failed != CURLE_OK {
-            throw .invalidRequest("libcurl refused an option: \(String(cString: curl_easy_strerror(failed)))", curlCode: Int(failed.rawValue))
+            throw .invalidRequest(
+                "libcurl refused an option: \(String(cString: curl_easy_strerror(failed)))",
+                curlCode: Int(failed.rawValue)
+            )
         }
         return easy
     }
@@ -139,12 +150,16 @@ final class CurlTransfer: @unchecked Sendable {
         if result == CURLE_OK, self.localError == nil {
             var code = 0
             if let easy = self.easy { _ = blobflow_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code) }
-            self.resume(.success(HTTPResponse(
-                status: code != 0 ? code : self.status,
-                headers: self.headers,
-                body: self.body,
-                bytesWrittenToFile: self.fileWritten
-            )))
+            self.resume(
+                .success(
+                    HTTPResponse(
+                        status: code != 0 ? code : self.status,
+                        headers: self.headers,
+                        body: self.body,
+                        bytesWrittenToFile: self.fileWritten
+                    )
+                )
+            )
             return
         }
         self.resume(.failure(self.localError ?? self.transportError(result)))
@@ -164,7 +179,9 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func transportError(_ result: CURLcode) -> HTTPTransportError {
-        let detail = self.errorBuffer.pointee != 0 ? String(cString: self.errorBuffer) : String(cString: curl_easy_strerror(result))
+        let detail =
+            self.errorBuffer.pointee != 0
+            ? String(cString: self.errorBuffer) : String(cString: curl_easy_strerror(result))
         let message = "\(self.request.method) to \(Self.hostOf(self.request.url)) failed: \(detail)"
         let code = Int(result.rawValue)
         switch result {
@@ -191,7 +208,9 @@ final class CurlTransfer: @unchecked Sendable {
             return "<invalid URL>"
         }
         var end = colon + 3
-        while end < utf8.count, utf8[end] != UInt8(ascii: "/"), utf8[end] != UInt8(ascii: "?"), utf8[end] != UInt8(ascii: "#") {
+        while end < utf8.count, utf8[end] != UInt8(ascii: "/"), utf8[end] != UInt8(ascii: "?"),
+            utf8[end] != UInt8(ascii: "#")
+        {
             end += 1
         }
         return String(decoding: utf8[..<end], as: UTF8.self)
@@ -234,11 +253,19 @@ final class CurlTransfer: @unchecked Sendable {
             }
             var written = 0
             while written < data.count {
-                let result = pwrite(descriptor, data.baseAddress! + written, data.count - written, off_t(offset + self.fileWritten + Int64(written)))
+                let result = pwrite(
+                    descriptor,
+                    data.baseAddress! + written,
+                    data.count - written,
+                    off_t(offset + self.fileWritten + Int64(written))
+                )
                 if result < 0 {
                     if errno == EINTR { continue }
                     let code = errno
-                    self.localError = .localFile("writing the download failed: \(String(cString: strerror(code)))", errno: code)
+                    self.localError = .localFile(
+                        "writing the download failed: \(String(cString: strerror(code)))",
+                        errno: code
+                    )
                     return 0
                 }
                 written += result
@@ -274,11 +301,19 @@ final class CurlTransfer: @unchecked Sendable {
         case .file(let descriptor, let offset, _):
             var read = 0
             while read < count {
-                let result = pread(descriptor, buffer.baseAddress! + read, count - read, off_t(offset + self.sendPosition + Int64(read)))
+                let result = pread(
+                    descriptor,
+                    buffer.baseAddress! + read,
+                    count - read,
+                    off_t(offset + self.sendPosition + Int64(read))
+                )
                 if result < 0 {
                     if errno == EINTR { continue }
                     let code = errno
-                    self.localError = .localFile("reading the upload failed: \(String(cString: strerror(code)))", errno: code)
+                    self.localError = .localFile(
+                        "reading the upload failed: \(String(cString: strerror(code)))",
+                        errno: code
+                    )
                     return Int(CURL_READFUNC_ABORT)
                 }
                 if result == 0 {
@@ -294,7 +329,9 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     fileprivate func seekBody(to offset: Int64, origin: Int32) -> Int32 {
-        guard origin == SEEK_SET, offset >= 0, offset <= self.request.body.length else { return Int32(CURL_SEEKFUNC_CANTSEEK) }
+        guard origin == SEEK_SET, offset >= 0, offset <= self.request.body.length else {
+            return Int32(CURL_SEEKFUNC_CANTSEEK)
+        }
         self.sendPosition = offset
         return Int32(CURL_SEEKFUNC_OK)
     }

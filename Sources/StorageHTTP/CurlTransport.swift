@@ -99,11 +99,16 @@ private final class CurlLoop: @unchecked Sendable {
 
         var thread = pthread_t()
         let box = Unmanaged.passRetained(self).toOpaque()
-        let created = pthread_create(&thread, nil, { context in
-            let loop = Unmanaged<CurlLoop>.fromOpaque(context!).takeRetainedValue()
-            loop.run()
-            return nil
-        }, box)
+        let created = pthread_create(
+            &thread,
+            nil,
+            { context in
+                let loop = Unmanaged<CurlLoop>.fromOpaque(context!).takeRetainedValue()
+                loop.run()
+                return nil
+            },
+            box
+        )
         guard created == 0 else {
             Unmanaged<CurlLoop>.fromOpaque(box).release()
             curl_multi_cleanup(multi)
@@ -188,7 +193,11 @@ private final class CurlLoop: @unchecked Sendable {
             let easy = try transfer.makeHandle(configuration: self.configuration)
             let added = curl_multi_add_handle(self.multi, easy)
             guard added == CURLM_OK else {
-                transfer.fail(HTTPTransportError.other("libcurl refused the request: \(String(cString: curl_multi_strerror(added)))"))
+                transfer.fail(
+                    HTTPTransportError.other(
+                        "libcurl refused the request: \(String(cString: curl_multi_strerror(added)))"
+                    )
+                )
                 return
             }
             self.active[easy] = transfer

@@ -10,7 +10,12 @@ public struct HTTPResponse: Sendable {
     public var bytesWrittenToFile: Int64
 
     /// Creates a response.
-    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8] = [], bytesWrittenToFile: Int64 = 0) {
+    public init(
+        status: Int,
+        headers: [(name: String, value: String)],
+        body: [UInt8] = [],
+        bytesWrittenToFile: Int64 = 0
+    ) {
         self.status = status
         self.headers = headers
         self.body = body

@@ -25,21 +25,35 @@ public struct HTTPTransportError: Error, Sendable, Hashable, CustomStringConvert
     }
 
     /// The host name did not resolve.
-    public static func couldNotResolve(_ message: String, curlCode: Int? = nil) -> Self { .init(.couldNotResolve, curlCode: curlCode, message: message) }
+    public static func couldNotResolve(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.couldNotResolve, curlCode: curlCode, message: message)
+    }
     /// No connection could be made (refused, unreachable). The request was never sent.
-    public static func couldNotConnect(_ message: String, curlCode: Int? = nil) -> Self { .init(.couldNotConnect, curlCode: curlCode, message: message) }
+    public static func couldNotConnect(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.couldNotConnect, curlCode: curlCode, message: message)
+    }
     /// The connect, stall or whole-request timeout passed.
-    public static func timedOut(_ message: String, curlCode: Int? = nil) -> Self { .init(.timedOut, curlCode: curlCode, message: message) }
+    public static func timedOut(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.timedOut, curlCode: curlCode, message: message)
+    }
     /// The connection broke mid-exchange (reset, closed, incomplete body).
-    public static func connectionLost(_ message: String, curlCode: Int? = nil) -> Self { .init(.connectionLost, curlCode: curlCode, message: message) }
+    public static func connectionLost(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.connectionLost, curlCode: curlCode, message: message)
+    }
     /// The response body exceeded what the destination allows.
     public static func bodyTooLarge(_ message: String) -> Self { .init(.bodyTooLarge, curlCode: nil, message: message) }
     /// Reading the request body from, or writing the response to, a local file failed.
-    public static func localFile(_ message: String, errno: Int32) -> Self { .init(.localFile, curlCode: Int(errno), message: message) }
+    public static func localFile(_ message: String, errno: Int32) -> Self {
+        .init(.localFile, curlCode: Int(errno), message: message)
+    }
     /// The request could not be sent as given (bad URL, unsupported option).
-    public static func invalidRequest(_ message: String, curlCode: Int? = nil) -> Self { .init(.invalidRequest, curlCode: curlCode, message: message) }
+    public static func invalidRequest(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.invalidRequest, curlCode: curlCode, message: message)
+    }
     /// Any other failure libcurl reports.
-    public static func other(_ message: String, curlCode: Int? = nil) -> Self { .init(.other, curlCode: curlCode, message: message) }
+    public static func other(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.other, curlCode: curlCode, message: message)
+    }
 
     /// Whether trying again may succeed: resolution, connection, timeout and broken-connection
     /// failures are transient; local file, size and request errors are not.

@@ -58,7 +58,11 @@ public enum XMLDocumentParser {
         blobflow_xml_silence_errors()
     }()
 
-    private static func read(_ reader: xmlTextReaderPtr, bytes: [UInt8], maxDepth: Int) throws(XMLParseError) -> XMLElement {
+    private static func read(
+        _ reader: xmlTextReaderPtr,
+        bytes: [UInt8],
+        maxDepth: Int
+    ) throws(XMLParseError) -> XMLElement {
         var stack: [XMLElement] = []
         var root: XMLElement?
         while true {

@@ -4,7 +4,8 @@ public enum XMLEscaping {
     /// an attribute, and drops characters XML 1.0 cannot carry at all.
     public static func escape(_ text: String) -> String {
         var needsWork = false
-        for scalar in text.unicodeScalars where scalar == "&" || scalar == "<" || scalar == ">" || scalar == "\""
+        for scalar in text.unicodeScalars
+        where scalar == "&" || scalar == "<" || scalar == ">" || scalar == "\""
             || scalar == "'" || (scalar.value < 0x20 && scalar != "\n" && scalar != "\r" && scalar != "\t")
         {
             needsWork = true

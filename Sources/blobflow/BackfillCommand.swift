@@ -24,7 +24,12 @@ struct BackfillCommand: AsyncParsableCommand {
     @OptionGroup(title: "Configuration")
     var options: ConfigurationOptions
 
-    @Option(help: ArgumentHelp("Only blobs whose name starts with this (within BLOBFLOW_INPUT_PREFIX).", valueName: "prefix"))
+    @Option(
+        help: ArgumentHelp(
+            "Only blobs whose name starts with this (within BLOBFLOW_INPUT_PREFIX).",
+            valueName: "prefix"
+        )
+    )
     var prefix: String?
 
     @Option(
@@ -56,7 +61,9 @@ struct BackfillCommand: AsyncParsableCommand {
             throw ValidationError("--limit must be at least 1")
         }
         if let text = self.modifiedSince, Self.parseTime(text, now: Date()) == nil {
-            throw ValidationError("--modified-since: '\(text)' is neither an ISO 8601 date (2026-11-20T08:00Z) nor an age (90m, 7d)")
+            throw ValidationError(
+                "--modified-since: '\(text)' is neither an ISO 8601 date (2026-11-20T08:00Z) nor an age (90m, 7d)"
+            )
         }
     }
 
@@ -70,13 +77,18 @@ struct BackfillCommand: AsyncParsableCommand {
             queue: runtime.pipeline.queue(consumer.queueName),
             store: store,
             inputFilter: InputFilter(
-                accountName: account.name, container: consumer.inputContainer, prefix: consumer.inputPrefix,
-                excludedPrefixes: [(consumer.outputContainer, consumer.outputPrefix)], blobEndpointHost: account.blobEndpointHost
+                accountName: account.name,
+                container: consumer.inputContainer,
+                prefix: consumer.inputPrefix,
+                excludedPrefixes: [(consumer.outputContainer, consumer.outputPrefix)],
+                blobEndpointHost: account.blobEndpointHost
             ),
             logger: runtime.logger
         )
         let options = Backfiller.Options(
-            prefix: self.prefix, modifiedSince: self.modifiedSince.flatMap { Self.parseTime($0, now: Date()) }, limit: self.maximum,
+            prefix: self.prefix,
+            modifiedSince: self.modifiedSince.flatMap { Self.parseTime($0, now: Date()) },
+            limit: self.maximum,
             dryRun: self.isDryRun
         )
         let progress = ProgressLine()
@@ -110,7 +122,8 @@ private final class ProgressLine {
         let now = ContinuousClock.now
         guard now - self.last >= .seconds(1) else { return }
         self.last = now
-        let line = "backfill: listed \(counts.listed), already done \(counts.done), skipped \(counts.skippedTotal), enqueued \(counts.enqueued)\n"
+        let line =
+            "backfill: listed \(counts.listed), already done \(counts.done), skipped \(counts.skippedTotal), enqueued \(counts.enqueued)\n"
         FileHandle.standardError.write(Data(line.utf8))
     }
 }

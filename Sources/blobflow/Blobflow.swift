@@ -12,7 +12,10 @@ struct Blobflow: AsyncParsableCommand {
             exits; with --from-event-grid it replays the events Event Grid could not deliver instead.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, StatusCommand.self, BackfillCommand.self, DevCommand.self, DevstoreCommand.self, HealthcheckCommand.self]
+        subcommands: [
+            RunCommand.self, StatusCommand.self, BackfillCommand.self, DevCommand.self, DevstoreCommand.self,
+            HealthcheckCommand.self,
+        ]
     )
 
     @OptionGroup(title: "Configuration")

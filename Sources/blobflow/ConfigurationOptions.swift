@@ -8,7 +8,10 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Read variables from this file (default: ./.env when present).", valueName: "path"))
     var envFile: String?
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Set any configuration variable (repeatable).", valueName: "NAME=VALUE"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp("Set any configuration variable (repeatable).", valueName: "NAME=VALUE")
+    )
     var assignments: [String] = []
 
     @Option(help: ArgumentHelp("Work queue (BLOBFLOW_QUEUE).", valueName: "name"))
@@ -56,7 +59,8 @@ struct ConfigurationOptions: ParsableArguments {
         }
         let named: [(SettingKey, String?)] = [
             (.queue, self.queue), (.poisonQueue, self.poisonQueue), (.inputContainer, self.inputContainer),
-            (.inputPrefix, self.inputPrefix), (.outputContainer, self.outputContainer), (.outputPrefix, self.outputPrefix),
+            (.inputPrefix, self.inputPrefix), (.outputContainer, self.outputContainer),
+            (.outputPrefix, self.outputPrefix),
             (.checkpointDirectory, self.checkpointDir), (.workDirectory, self.workDir), (.logFormat, self.logFormat),
             (.logLevel, self.logLevel),
         ]

@@ -14,7 +14,8 @@ import UnixSignals
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Run the whole loop locally: development storage, Event Grid emulation, the consumer and the sample app.",
+        abstract:
+            "Run the whole loop locally: development storage, Event Grid emulation, the consumer and the sample app.",
         discussion: """
             Files dropped into the drop folder are uploaded into the 'input' container; each upload raises a \
             BlobCreated event on 'blobflow-events'; the consumer downloads the file, runs the app on it and \
@@ -43,7 +44,12 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Queue service port (0 picks a free port).")
     var queuePort = 10001
 
-    @Option(help: ArgumentHelp("Run this program instead of the sample app ({input} {output} {name} {stem} are replaced).", valueName: "command line"))
+    @Option(
+        help: ArgumentHelp(
+            "Run this program instead of the sample app ({input} {output} {name} {stem} are replaced).",
+            valueName: "command line"
+        )
+    )
     var command: String?
 
     // The same group as the root command's, so its flags (--set, --log-level, ...) reach `dev`
@@ -80,10 +86,13 @@ struct DevCommand: AsyncParsableCommand {
         }
         await SignalBackstop.install(command: "blobflow dev", limit: grace + .seconds(15))
         do {
-            try ListenPortCheck.ensureFree(host: self.host, [
-                .init(port: self.blobPort, what: "blob service", flag: "--blob-port"),
-                .init(port: self.queuePort, what: "queue service", flag: "--queue-port"),
-            ])
+            try ListenPortCheck.ensureFree(
+                host: self.host,
+                [
+                    .init(port: self.blobPort, what: "blob service", flag: "--blob-port"),
+                    .init(port: self.queuePort, what: "queue service", flag: "--queue-port"),
+                ]
+            )
         } catch {
             Self.fail("\(error)")
         }
@@ -116,7 +125,11 @@ struct DevCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: server, failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: loop, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: loop,
+                        successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup
+                    ),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: serverLogger
@@ -159,14 +172,17 @@ struct DevCommand: AsyncParsableCommand {
         if values[.processor] == nil {
             let sample = try SampleApp.install(at: location + "/sample-app.sh")
             values.flags[SettingKey.processor.name] = "command"
-            values.flags[SettingKey.command.name] = sample.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+            values.flags[SettingKey.command.name] = sample.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(
+                separator: " "
+            )
         }
         // Short waits: the queue and the output container are local, and a dropped file should
         // show its results in well under a second.
         let defaults: [SettingKey: String] = [
             .checkpointDirectory: location + "/checkpoints", .workDirectory: location + "/work", .logFormat: "text",
             .maxPollInterval: "200ms", .minPollInterval: "50ms", .retryDelay: "2s", .maxRetryDelay: "10s",
-            .maxDequeueCount: "3", .visibilityTimeout: "60", .shutdownGrace: "5s", .replicaID: "dev", .transfer: "native",
+            .maxDequeueCount: "3", .visibilityTimeout: "60", .shutdownGrace: "5s", .replicaID: "dev",
+            .transfer: "native",
         ]
         for (key, value) in defaults where values[key] == nil {
             values.flags[key.name] = value
@@ -174,12 +190,20 @@ struct DevCommand: AsyncParsableCommand {
         return values
     }
 
-    private static func runLoop(endpoints: DevStorageEndpoints, values: SettingsValues, options: LoopOptions) async throws {
+    private static func runLoop(
+        endpoints: DevStorageEndpoints,
+        values: SettingsValues,
+        options: LoopOptions
+    ) async throws {
         var values = values
         values.flags[SettingKey.connectionString.name] = endpoints.connectionString()
         let location = options.location
         let hidden: Set<String> = options.verbose ? [] : ["message_id", "dequeue_count", "replica", "event_id"]
-        let runtime = try Runtime.start(values, hiddenMetadata: hidden, isHidden: options.verbose ? nil : Self.isStepDetail)
+        let runtime = try Runtime.start(
+            values,
+            hiddenMetadata: hidden,
+            isHidden: options.verbose ? nil : Self.isStepDetail
+        )
         let store = try runtime.openStore()
         let settings = runtime.settings
         let logger = runtime.logger
@@ -189,18 +213,36 @@ struct DevCommand: AsyncParsableCommand {
         _ = try await output.createIfNotExists()
 
         let processor = try ProcessorFactory.make(settings, pipeline: runtime.pipeline, logger: logger)
-        let consumer = Consumer(configuration: settings.consumer, pipeline: runtime.pipeline, store: store, processor: processor, logger: logger)
+        let consumer = Consumer(
+            configuration: settings.consumer,
+            pipeline: runtime.pipeline,
+            store: store,
+            processor: processor,
+            logger: logger
+        )
         let dropTimes = DropTimes()
         let uploader = DropFolderUploader(
-            folder: options.drop, container: input, stateFile: location + "/dropped.json", dropTimes: dropTimes, logger: logger
+            folder: options.drop,
+            container: input,
+            stateFile: location + "/dropped.json",
+            dropTimes: dropTimes,
+            logger: logger
         )
         let mirror = OutputMirror(
-            container: output, folder: options.outputs, stateFile: location + "/mirrored.json", interval: .milliseconds(100),
-            dropTimes: dropTimes, logger: logger
+            container: output,
+            folder: options.outputs,
+            stateFile: location + "/mirrored.json",
+            interval: .milliseconds(100),
+            dropTimes: dropTimes,
+            logger: logger
         )
 
         let failures = DevFailureReporter(
-            store: store, container: settings.consumer.inputContainer, outputs: options.outputs, interval: .milliseconds(500), logger: logger
+            store: store,
+            container: settings.consumer.inputContainer,
+            outputs: options.outputs,
+            interval: .milliseconds(500),
+            logger: logger
         )
 
         // The same settings for `blobflow status` and `--replay-dead-letters` in another terminal.
@@ -235,7 +277,11 @@ struct DevCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
-                    .init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: consumer,
+                        successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup
+                    ),
                     .init(service: uploader, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: mirror, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: failures),

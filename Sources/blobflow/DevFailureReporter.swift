@@ -21,7 +21,8 @@ struct DevFailureReporter: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let records = (try? self.store.deadLetters()) ?? []
             for record in records {
-                guard let key = record.key, key.container == self.container, !reported.contains(record.fileStem(key)) else { continue }
+                guard let key = record.key, key.container == self.container, !reported.contains(record.fileStem(key))
+                else { continue }
                 reported.insert(record.fileStem(key))
                 self.report(record, blob: key.blobName)
             }
@@ -58,7 +59,9 @@ struct DevFailureReporter: Service {
             self.logger.warning("could not write \(path)", metadata: ["error": "\(error)"])
         }
         let attempts = record.attempts == 1 ? "1 attempt" : "\(record.attempts) attempts"
-        self.logger.error("\(blob): failed after \(attempts) (\(record.reason)); reason and app log in \(folder)\(Self.fileName)")
+        self.logger.error(
+            "\(blob): failed after \(attempts) (\(record.reason)); reason and app log in \(folder)\(Self.fileName)"
+        )
     }
 
     static func stamp(_ record: DeadLetterRecord) -> String {
@@ -67,5 +70,7 @@ struct DevFailureReporter: Service {
 }
 
 extension DeadLetterRecord {
-    fileprivate func fileStem(_ key: CheckpointKey) -> String { key.digest + "@" + "\(self.deadLetteredAt.timeIntervalSince1970)" }
+    fileprivate func fileStem(_ key: CheckpointKey) -> String {
+        key.digest + "@" + "\(self.deadLetteredAt.timeIntervalSince1970)"
+    }
 }

@@ -34,29 +34,41 @@ struct DevstoreCommand: AsyncParsableCommand {
         name: .customLong("subscription"),
         help: ArgumentHelp(
             "An Event Grid subscription to emulate (repeatable).",
-            discussion: "container=NAME,queue=NAME[,prefix=P][,suffix=S][,schema=EventGridSchema|CloudEventSchemaV1_0][,encoding=base64|text][,ttl=-1][,account=NAME]",
+            discussion:
+                "container=NAME,queue=NAME[,prefix=P][,suffix=S][,schema=EventGridSchema|CloudEventSchemaV1_0][,encoding=base64|text][,ttl=-1][,account=NAME]",
             valueName: "spec"
         )
     )
     var subscriptions: [String] = []
 
-    @Option(help: ArgumentHelp("A JSON file with an array of subscriptions (keys as in --subscription, ttl as messageTTL).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A JSON file with an array of subscriptions (keys as in --subscription, ttl as messageTTL).",
+            valueName: "file"
+        )
+    )
     var subscriptionsFile: String?
 
     @Flag(help: "Do not add the default subscription (input -> blobflow-events).")
     var noDefaultSubscription = false
 
-    @Option(help: ArgumentHelp(
-        "Inject faults for testing clients (also BLOBFLOW_DEVSTORE_FAULTS).",
-        discussion: "rate=0.2,kinds=500|503|hang|drop[,ops=GetMessages|PutBlob][,hang=SECONDS][,retry-after=SECONDS][,seed=N]",
-        valueName: "spec"
-    ))
+    @Option(
+        help: ArgumentHelp(
+            "Inject faults for testing clients (also BLOBFLOW_DEVSTORE_FAULTS).",
+            discussion:
+                "rate=0.2,kinds=500|503|hang|drop[,ops=GetMessages|PutBlob][,hang=SECONDS][,retry-after=SECONDS][,seed=N]",
+            valueName: "spec"
+        )
+    )
     var faults: String?
 
-    @Flag(help: ArgumentHelp(
-        "Accept OAuth bearer tokens (Microsoft Entra JWTs) and user delegation SAS, like Azurite's --oauth basic.",
-        discussion: "Development only: audience, lifetime and issuer are checked, the signature is not; tokens are accepted over plain http."
-    ))
+    @Flag(
+        help: ArgumentHelp(
+            "Accept OAuth bearer tokens (Microsoft Entra JWTs) and user delegation SAS, like Azurite's --oauth basic.",
+            discussion:
+                "Development only: audience, lifetime and issuer are checked, the signature is not; tokens are accepted over plain http."
+        )
+    )
     var oauth = false
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
@@ -73,10 +85,13 @@ struct DevstoreCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: self.root.options.logLevel ?? self.logLevel) ?? .info
         await SignalBackstop.install(command: "blobflow devstore", limit: .seconds(15))
         do {
-            try ListenPortCheck.ensureFree(host: configuration.host, [
-                .init(port: configuration.blobPort, what: "blob service", flag: "--blob-port"),
-                .init(port: configuration.queuePort, what: "queue service", flag: "--queue-port"),
-            ])
+            try ListenPortCheck.ensureFree(
+                host: configuration.host,
+                [
+                    .init(port: configuration.blobPort, what: "blob service", flag: "--blob-port"),
+                    .init(port: configuration.queuePort, what: "queue service", flag: "--queue-port"),
+                ]
+            )
         } catch {
             Self.fail("\(error)")
         }
@@ -151,7 +166,9 @@ struct DevstoreCommand: AsyncParsableCommand {
                     throw ValidationError("subscriptions file '\(file)' is not a JSON array of subscriptions: \(error)")
                 }
             }
-            if let faults = self.faults ?? ProcessInfo.processInfo.environment["BLOBFLOW_DEVSTORE_FAULTS"], !faults.isEmpty {
+            if let faults = self.faults ?? ProcessInfo.processInfo.environment["BLOBFLOW_DEVSTORE_FAULTS"],
+                !faults.isEmpty
+            {
                 configuration.faults = try FaultPlan(parsing: faults)
             }
         } catch let error as DevStorageConfigurationError {

@@ -46,7 +46,10 @@ enum OperationsSupport {
         let request = Telemetry.Request(environment: ProcessInfo.processInfo.environment)
         guard !request.isEmpty else { return .none }
         let backends = try Telemetry.bootstrap(request, durationBuckets: Self.histogramBuckets)
-        logger.info("exporting OpenTelemetry", metadata: ["traces": "\(request.traces)", "metrics": "\(request.metrics)"])
+        logger.info(
+            "exporting OpenTelemetry",
+            metadata: ["traces": "\(request.traces)", "metrics": "\(request.metrics)"]
+        )
         return backends
     }
 
@@ -65,16 +68,25 @@ enum OperationsSupport {
 
     /// The endpoint server and the queue-depth sampler, or nothing when the port is not set.
     static func services(
-        _ settings: BlobflowSettings, statistics: ConsumerStatistics, registry: PrometheusCollectorRegistry?, pipeline: StoragePipeline,
+        _ settings: BlobflowSettings,
+        statistics: ConsumerStatistics,
+        registry: PrometheusCollectorRegistry?,
+        pipeline: StoragePipeline,
         logger: Logger
     ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         guard let port = settings.httpPort, let registry else { return [] }
         let server = OperationsServer(
-            host: settings.httpHost, port: port, statistics: statistics, registry: registry,
-            health: HealthPolicy(maxPollInterval: settings.consumer.maxPollInterval), logger: logger
+            host: settings.httpHost,
+            port: port,
+            statistics: statistics,
+            registry: registry,
+            health: HealthPolicy(maxPollInterval: settings.consumer.maxPollInterval),
+            logger: logger
         )
         let sampler = QueueDepthSampler(
-            work: pipeline.queue(settings.consumer.queueName), poison: pipeline.queue(settings.consumer.poisonQueueName), logger: logger
+            work: pipeline.queue(settings.consumer.queueName),
+            poison: pipeline.queue(settings.consumer.poisonQueueName),
+            logger: logger
         )
         return [.init(service: server, failureTerminationBehavior: .gracefullyShutdownGroup), .init(service: sampler)]
     }

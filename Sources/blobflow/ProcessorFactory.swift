@@ -1,6 +1,6 @@
 import Consumer
-import Processing
 import Logging
+import Processing
 import Processors
 import Settings
 import StorageClient
@@ -19,16 +19,23 @@ enum ProcessorFactory {
             configuration.outputPrefix = consumer.outputPrefix
             configuration.blobEndpoint = pipeline.account.blobEndpoint
             configuration.inheritedEnvironment = settings.environment
-            return CommandProcessor(configuration: configuration, engine: Self.transferEngine(settings, pipeline: pipeline, logger: logger))
+            return CommandProcessor(
+                configuration: configuration,
+                engine: Self.transferEngine(settings, pipeline: pipeline, logger: logger)
+            )
         case .container:
             let processing = settings.processing
             var configuration = ContainerProcessor.Configuration(
-                engine: processing.containerEngine ?? "podman", image: processing.image ?? "", command: settings.command
+                engine: processing.containerEngine ?? "podman",
+                image: processing.image ?? "",
+                command: settings.command
             )
             configuration.network = processing.containerNetwork
             configuration.cpus = processing.containerCPUs
             configuration.memory = processing.containerMemory
-            configuration.mounts = processing.containerMounts.map { ContainerProcessor.Mount(host: $0.host, container: $0.container) }
+            configuration.mounts = processing.containerMounts.map {
+                ContainerProcessor.Mount(host: $0.host, container: $0.container)
+            }
             configuration.passEnvironment = processing.containerEnvironment
             configuration.inheritedEnvironment = settings.environment
             configuration.inputPrefix = consumer.inputPrefix
@@ -38,18 +45,28 @@ enum ProcessorFactory {
             for problem in configuration.problems {
                 logger.warning("container settings: \(problem)")
             }
-            return ContainerProcessor(configuration: configuration, transfer: Self.transferEngine(settings, pipeline: pipeline, logger: logger))
+            return ContainerProcessor(
+                configuration: configuration,
+                transfer: Self.transferEngine(settings, pipeline: pipeline, logger: logger)
+            )
         }
     }
 
-    static func transferEngine(_ settings: BlobflowSettings, pipeline: StoragePipeline, logger: Logger) -> any TransferEngine {
+    static func transferEngine(
+        _ settings: BlobflowSettings,
+        pipeline: StoragePipeline,
+        logger: Logger
+    ) -> any TransferEngine {
         let processing = settings.processing
         var options = TransferOptions()
         options.concurrency = processing.transferConcurrency
         options.blockSize = Int64(processing.blockSizeMiB) * 1024 * 1024
         let native = NativeTransferEngine(pipeline: pipeline, options: options)
         guard processing.transfer != .native, let azcopyPath = processing.azcopyPath else { return native }
-        var configuration = AzCopyTransferEngine.Configuration(binaryPath: azcopyPath, workDirectory: settings.consumer.workDirectory + "/.azcopy")
+        var configuration = AzCopyTransferEngine.Configuration(
+            binaryPath: azcopyPath,
+            workDirectory: settings.consumer.workDirectory + "/.azcopy"
+        )
         configuration.concurrency = processing.transferConcurrency
         configuration.blockSizeMiB = processing.blockSizeMiB
         configuration.inheritedEnvironment = settings.environment

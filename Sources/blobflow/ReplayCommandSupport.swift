@@ -19,8 +19,10 @@ enum ReplayCommandSupport {
             return value
         }
         let filter = ReplayFilter(
-            blobPattern: options.blobPattern, eventID: options.eventID,
-            olderThan: try age(options.olderThan, flag: "--older-than"), newerThan: try age(options.newerThan, flag: "--newer-than"),
+            blobPattern: options.blobPattern,
+            eventID: options.eventID,
+            olderThan: try age(options.olderThan, flag: "--older-than"),
+            newerThan: try age(options.newerThan, flag: "--newer-than"),
             limit: options.limit
         )
         let consumer = runtime.settings.consumer
@@ -30,13 +32,23 @@ enum ReplayCommandSupport {
             poisonQueue: runtime.pipeline.queue(consumer.poisonQueueName),
             store: store,
             inputFilter: InputFilter(
-                accountName: account.name, container: consumer.inputContainer, prefix: consumer.inputPrefix,
-                excludedPrefixes: [(consumer.outputContainer, consumer.outputPrefix)], blobEndpointHost: account.blobEndpointHost
+                accountName: account.name,
+                container: consumer.inputContainer,
+                prefix: consumer.inputPrefix,
+                excludedPrefixes: [(consumer.outputContainer, consumer.outputPrefix)],
+                blobEndpointHost: account.blobEndpointHost
             ),
             logger: runtime.logger
         )
         if let container = options.fromEventGrid {
-            try await self.replayEventGrid(from: container, filter: filter, options: options, json: json, runtime: runtime, replayer: replayer)
+            try await self.replayEventGrid(
+                from: container,
+                filter: filter,
+                options: options,
+                json: json,
+                runtime: runtime,
+                replayer: replayer
+            )
             return
         }
         let report: ReplayReport
@@ -52,13 +64,24 @@ enum ReplayCommandSupport {
 
     /// `--replay-dead-letters --from-event-grid [CONTAINER]`.
     private static func replayEventGrid(
-        from name: String, filter: ReplayFilter, options: ReplayOptions, json: Bool, runtime: Runtime, replayer: DeadLetterReplayer
+        from name: String,
+        filter: ReplayFilter,
+        options: ReplayOptions,
+        json: Bool,
+        runtime: Runtime,
+        replayer: DeadLetterReplayer
     ) async throws {
         let report: EventGridReplayReport
         do {
-            report = try await replayer.replayEventGridDeadLetters(container: runtime.pipeline.container(name), filter: filter, dryRun: options.dryRun)
+            report = try await replayer.replayEventGridDeadLetters(
+                container: runtime.pipeline.container(name),
+                filter: filter,
+                dryRun: options.dryRun
+            )
         } catch let error as StorageError where error.isNotFound && error.operation.hasPrefix("List") {
-            runtime.logger.error("the Event Grid dead-letter container '\(name)' does not exist in this account (give its name: --from-event-grid NAME)")
+            runtime.logger.error(
+                "the Event Grid dead-letter container '\(name)' does not exist in this account (give its name: --from-event-grid NAME)"
+            )
             throw ExitCode(1)
         } catch {
             runtime.logger.error("replay failed", metadata: ["error": "\(error)"])

@@ -8,7 +8,10 @@ struct ReplayOptions: ParsableArguments {
     @Flag(help: "With --replay-dead-letters: list what would move, move nothing.")
     var dryRun = false
 
-    @Option(name: .customLong("blob"), help: ArgumentHelp("Only blobs whose name matches this pattern (* and ?).", valueName: "pattern"))
+    @Option(
+        name: .customLong("blob"),
+        help: ArgumentHelp("Only blobs whose name matches this pattern (* and ?).", valueName: "pattern")
+    )
     var blobPattern: String?
 
     @Option(name: .customLong("event-id"), help: ArgumentHelp("Only the event with this id.", valueName: "id"))
@@ -52,8 +55,9 @@ struct ReplayOptions: ParsableArguments {
 
     /// Whether any replay-only option was given without the flag that enables replay.
     var hasFiltersWithoutReplay: Bool {
-        !self.replayDeadLetters && (self.dryRun || self.blobPattern != nil || self.eventID != nil || self.olderThan != nil
-            || self.newerThan != nil || self.limit != nil || self.fromEventGrid != nil)
+        !self.replayDeadLetters
+            && (self.dryRun || self.blobPattern != nil || self.eventID != nil || self.olderThan != nil
+                || self.newerThan != nil || self.limit != nil || self.fromEventGrid != nil)
     }
 
     /// Refuses replay filters given without `--replay-dead-letters`. Called by the commands that
@@ -61,7 +65,9 @@ struct ReplayOptions: ParsableArguments {
     /// parsed for every subcommand too, and `blobflow backfill --dry-run --limit 5` is not a replay.
     func requireReplayFlag() throws {
         if self.hasFiltersWithoutReplay {
-            throw ValidationError("--dry-run, --blob, --event-id, --older-than, --newer-than, --limit and --from-event-grid go with --replay-dead-letters")
+            throw ValidationError(
+                "--dry-run, --blob, --event-id, --older-than, --newer-than, --limit and --from-event-grid go with --replay-dead-letters"
+            )
         }
     }
 

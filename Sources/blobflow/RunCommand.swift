@@ -28,7 +28,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Processor: noop or command (BLOBFLOW_PROCESSOR).", valueName: "name"))
     var processor: String?
 
-    @Option(help: ArgumentHelp("The command processor's program and arguments (BLOBFLOW_COMMAND).", valueName: "command line"))
+    @Option(
+        help: ArgumentHelp(
+            "The command processor's program and arguments (BLOBFLOW_COMMAND).",
+            valueName: "command line"
+        )
+    )
     var command: String?
 
     @Option(help: ArgumentHelp("Blobs processed at once (BLOBFLOW_CONCURRENCY).", valueName: "n"))
@@ -37,7 +42,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Messages per receive, 1-32 (BLOBFLOW_BATCH_SIZE).", valueName: "n"))
     var batchSize: Int?
 
-    @Option(help: ArgumentHelp("Seconds a received message stays hidden (BLOBFLOW_VISIBILITY_TIMEOUT).", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds a received message stays hidden (BLOBFLOW_VISIBILITY_TIMEOUT).",
+            valueName: "seconds"
+        )
+    )
     var visibilityTimeout: Int?
 
     @Option(help: ArgumentHelp("Attempts before dead-lettering (BLOBFLOW_MAX_DEQUEUE_COUNT).", valueName: "n"))
@@ -46,10 +56,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Longest processing time per blob (BLOBFLOW_PROCESS_TIMEOUT).", valueName: "duration"))
     var processTimeout: String?
 
-    @Option(help: ArgumentHelp("Exit 0 once the queue has been empty this long (BLOBFLOW_EXIT_WHEN_IDLE).", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "Exit 0 once the queue has been empty this long (BLOBFLOW_EXIT_WHEN_IDLE).",
+            valueName: "duration"
+        )
+    )
     var exitWhenIdle: String?
 
-    @Option(help: ArgumentHelp("On shutdown, how long in-flight work may finish (BLOBFLOW_SHUTDOWN_GRACE).", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "On shutdown, how long in-flight work may finish (BLOBFLOW_SHUTDOWN_GRACE).",
+            valueName: "duration"
+        )
+    )
     var shutdownGrace: String?
 
     @OptionGroup(title: "Replay before consuming")
@@ -66,7 +86,8 @@ struct RunCommand: AsyncParsableCommand {
         var extra: [String: String] = [:]
         let named: [(SettingKey, String?)] = [
             (.processor, self.processor), (.command, self.command), (.concurrency, self.concurrency.map(String.init)),
-            (.batchSize, self.batchSize.map(String.init)), (.visibilityTimeout, self.visibilityTimeout.map(String.init)),
+            (.batchSize, self.batchSize.map(String.init)),
+            (.visibilityTimeout, self.visibilityTimeout.map(String.init)),
             (.maxDequeueCount, self.maxDequeueCount.map(String.init)), (.processTimeout, self.processTimeout),
             (.exitWhenIdle, self.exitWhenIdle), (.shutdownGrace, self.shutdownGrace),
         ]
@@ -75,13 +96,19 @@ struct RunCommand: AsyncParsableCommand {
         if let port = runtime.settings.httpPort {
             // A taken port is reported now, before any work is taken from the queue.
             do {
-                try ListenPortCheck.ensureFree(host: runtime.settings.httpHost, [.init(port: port, what: "operations endpoints", flag: "BLOBFLOW_HTTP_PORT")])
+                try ListenPortCheck.ensureFree(
+                    host: runtime.settings.httpHost,
+                    [.init(port: port, what: "operations endpoints", flag: "BLOBFLOW_HTTP_PORT")]
+                )
             } catch {
                 runtime.logger.critical("cannot serve the operations endpoints", metadata: ["error": "\(error)"])
                 throw ExitCode(1)
             }
         }
-        await SignalBackstop.install(command: "blobflow run", limit: runtime.settings.consumer.shutdownGracePeriod + .seconds(15))
+        await SignalBackstop.install(
+            command: "blobflow run",
+            limit: runtime.settings.consumer.shutdownGracePeriod + .seconds(15)
+        )
         let store = try runtime.openStore()
 
         if self.replay.replayDeadLetters {
@@ -96,33 +123,55 @@ struct RunCommand: AsyncParsableCommand {
         do {
             telemetry = try OperationsSupport.bootstrapTelemetry(logger: logger)
         } catch {
-            logger.critical("cannot set up OpenTelemetry export (check the OTEL_* variables)", metadata: ["error": "\(error)"])
+            logger.critical(
+                "cannot set up OpenTelemetry export (check the OTEL_* variables)",
+                metadata: ["error": "\(error)"]
+            )
             throw ExitCode(2)
         }
         let registry = OperationsSupport.bootstrapMetrics(prometheus: settings.httpPort != nil, otel: telemetry.metrics)
         let processor = try ProcessorFactory.make(settings, pipeline: runtime.pipeline, logger: logger)
-        logger.info("starting", metadata: [
-            "account": "\(settings.storage.accountName)", "credential": "\(settings.storage.credentialKind)",
-            "processor": "\(processor.name)", "transfer": "\(settings.processor == .noop ? "-" : settings.processing.transfer.rawValue)",
-            "checkpoint_dir": "\(settings.consumer.checkpointDirectory)",
-            "input": "\(settings.consumer.inputContainer)/\(settings.consumer.inputPrefix)",
-            "output": "\(settings.consumer.outputContainer)/\(settings.consumer.outputPrefix)",
-        ])
+        logger.info(
+            "starting",
+            metadata: [
+                "account": "\(settings.storage.accountName)", "credential": "\(settings.storage.credentialKind)",
+                "processor": "\(processor.name)",
+                "transfer": "\(settings.processor == .noop ? "-" : settings.processing.transfer.rawValue)",
+                "checkpoint_dir": "\(settings.consumer.checkpointDirectory)",
+                "input": "\(settings.consumer.inputContainer)/\(settings.consumer.inputPrefix)",
+                "output": "\(settings.consumer.outputContainer)/\(settings.consumer.outputPrefix)",
+            ]
+        )
         if settings.processor != .noop {
             await Self.prepareOutputContainer(runtime)
         }
         let statistics = ConsumerStatistics()
         let consumer = Consumer(
-            configuration: settings.consumer, pipeline: runtime.pipeline, store: store, processor: processor, logger: logger, statistics: statistics
+            configuration: settings.consumer,
+            pipeline: runtime.pipeline,
+            store: store,
+            processor: processor,
+            logger: logger,
+            statistics: statistics
         )
         let pruner = CheckpointPruner(store: store, retention: settings.consumer.checkpointRetention, logger: logger)
-        let operations = OperationsSupport.services(settings, statistics: statistics, registry: registry, pipeline: runtime.pipeline, logger: logger)
+        let operations = OperationsSupport.services(
+            settings,
+            statistics: statistics,
+            registry: registry,
+            pipeline: runtime.pipeline,
+            logger: logger
+        )
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 // Services stop in reverse order: the exporters, first here, stop last and flush
                 // the spans and metrics of the consumer's final work.
                 services: telemetry.services.map { .init(service: $0) } + [
-                    .init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: consumer,
+                        successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup
+                    ),
                     .init(service: pruner),
                 ] + operations,
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -147,7 +196,10 @@ struct RunCommand: AsyncParsableCommand {
                 runtime.logger.notice("created the output container", metadata: ["container": "\(name)"])
             }
         } catch {
-            runtime.logger.warning("could not make sure the output container exists", metadata: ["container": "\(name)", "error": "\(error)"])
+            runtime.logger.warning(
+                "could not make sure the output container exists",
+                metadata: ["container": "\(name)", "error": "\(error)"]
+            )
         }
     }
 }

@@ -19,7 +19,11 @@ struct Runtime {
     private static let bootstrapped = Mutex(false)
 
     /// Reads and validates configuration, sets up logging, opens the HTTP transport.
-    static func start(_ options: ConfigurationOptions, extra: [String: String] = [:], defaultLogFormat: LogFormat? = nil) throws -> Runtime {
+    static func start(
+        _ options: ConfigurationOptions,
+        extra: [String: String] = [:],
+        defaultLogFormat: LogFormat? = nil
+    ) throws -> Runtime {
         let values: SettingsValues
         do {
             values = try options.values(extra: extra)
@@ -32,7 +36,10 @@ struct Runtime {
 
     /// Validates `values`, sets up logging (text lines hide `hiddenMetadata`), opens the transport.
     static func start(
-        _ values: SettingsValues, defaultLogFormat: LogFormat? = nil, hiddenMetadata: Set<String> = [], isHidden: (@Sendable (LogEvent) -> Bool)? = nil
+        _ values: SettingsValues,
+        defaultLogFormat: LogFormat? = nil,
+        hiddenMetadata: Set<String> = [],
+        isHidden: (@Sendable (LogEvent) -> Bool)? = nil
     ) throws -> Runtime {
         let settings: BlobflowSettings
         do {
@@ -49,7 +56,9 @@ struct Runtime {
         let level = settings.logLevel
         Self.bootstrapped.withLock { done in
             guard !done else { return }
-            LoggingSystem.bootstrap(format.makeHandler(level: level, hiddenMetadata: hiddenMetadata, isHidden: isHidden))
+            LoggingSystem.bootstrap(
+                format.makeHandler(level: level, hiddenMetadata: hiddenMetadata, isHidden: isHidden)
+            )
             done = true
         }
         var logger = Logger(label: "blobflow")
@@ -73,7 +82,10 @@ struct Runtime {
     /// The checkpoint store, or exit 1 with a message naming the folder.
     func openStore() throws -> CheckpointStore {
         do {
-            return try CheckpointStore(directory: self.settings.consumer.checkpointDirectory, replicaID: self.settings.consumer.replicaID)
+            return try CheckpointStore(
+                directory: self.settings.consumer.checkpointDirectory,
+                replicaID: self.settings.consumer.replicaID
+            )
         } catch {
             self.logger.critical("cannot use the checkpoint folder", metadata: ["error": "\(error)"])
             throw ExitCode(1)

@@ -28,8 +28,10 @@ struct StatusCommand: AsyncParsableCommand {
         let report: StatusReport
         do {
             report = try await StatusReport.gather(
-                queue: runtime.pipeline.queue(consumer.queueName), poisonQueue: runtime.pipeline.queue(consumer.poisonQueueName),
-                store: store, recentFailures: self.failures
+                queue: runtime.pipeline.queue(consumer.queueName),
+                poisonQueue: runtime.pipeline.queue(consumer.poisonQueueName),
+                store: store,
+                recentFailures: self.failures
             )
         } catch {
             runtime.logger.error("cannot read the status", metadata: ["error": "\(error)"])

@@ -9,7 +9,9 @@ import Testing
         #expect(subject?.description == "/blobServices/default/containers/input/blobs/scans/2026/tile-001.tif")
     }
 
-    @Test(arguments: ["", "/blobServices/default/containers/input", "/blobServices/default/containers//blobs/x", "/fileServices/x"])
+    @Test(arguments: [
+        "", "/blobServices/default/containers/input", "/blobServices/default/containers//blobs/x", "/fileServices/x",
+    ])
     func rejectsOtherSubjects(subject: String) {
         #expect(BlobEventSubject(parsing: subject) == nil)
     }

@@ -13,7 +13,9 @@ enum EventFixtures {
     /// The configuration the corpus README describes: account `contosodata`, input container
     /// `input`, outputs in container `output`.
     static let filter = InputFilter(
-        accountName: "contosodata", container: "input", excludedPrefixes: [(container: "output", prefix: "")],
+        accountName: "contosodata",
+        container: "input",
+        excludedPrefixes: [(container: "output", prefix: "")],
         blobEndpointHost: "contosodata.blob.core.windows.net"
     )
 
@@ -62,7 +64,12 @@ enum EventFixtures {
     }
 
     /// An event for `name` in `container`, with a URL made the way Azure makes it.
-    static func event(container: String = "input", name: String, api: String = "PutBlob", schema: EventSchema = .eventGrid) -> String {
+    static func event(
+        container: String = "input",
+        name: String,
+        api: String = "PutBlob",
+        schema: EventSchema = .eventGrid
+    ) -> String {
         self.event(schema: schema) { envelope, data in
             envelope["subject"] = BlobEventSubject(container: container, blobName: name).description
             data["api"] = api
@@ -80,7 +87,9 @@ enum EventFixtures {
 
     /// Compact JSON of a JSONSerialization value.
     static func json(_ value: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -54,7 +54,9 @@ import Testing
         let text = try EventFixtures.text(file)
         let plain = MessageDecoder.decode(text, filter: EventFixtures.filter)
         let encoded = EventFixtures.base64(text)
-        let wrapped = Data(text.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        let wrapped = Data(text.utf8).base64EncodedString(options: [
+            .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+        ])
         let unpadded = String(encoded.prefix { $0 != "=" })
         for variant in [encoded, wrapped, unpadded, "\n  " + encoded + "  \n"] {
             let decoded = MessageDecoder.decode(variant, filter: EventFixtures.filter)
@@ -64,7 +66,10 @@ import Testing
     }
 
     @Test func putBlobBecomesAWorkItem() throws {
-        let item = try #require(MessageDecoder.decode(try EventFixtures.text("eventgrid-putblob.json"), filter: EventFixtures.filter).workItem)
+        let item = try #require(
+            MessageDecoder.decode(try EventFixtures.text("eventgrid-putblob.json"), filter: EventFixtures.filter)
+                .workItem
+        )
         #expect(item.eventID == "4a7f3c2e-201e-0062-51b0-1a2b3c000001")
         #expect(item.eventTime == "2026-11-20T09:15:42.1234567Z")
         #expect(item.schema == .eventGrid)
@@ -83,8 +88,14 @@ import Testing
 
     @Test func bothQueueEncodingsOfOneEventGiveTheSameWorkItem() throws {
         let plain = MessageDecoder.decode(try EventFixtures.text("queue-text-plain.txt"), filter: EventFixtures.filter)
-        let base64 = MessageDecoder.decode(try EventFixtures.text("queue-text-base64.txt"), filter: EventFixtures.filter)
-        let reference = MessageDecoder.decode(try EventFixtures.text("eventgrid-putblob.json"), filter: EventFixtures.filter)
+        let base64 = MessageDecoder.decode(
+            try EventFixtures.text("queue-text-base64.txt"),
+            filter: EventFixtures.filter
+        )
+        let reference = MessageDecoder.decode(
+            try EventFixtures.text("eventgrid-putblob.json"),
+            filter: EventFixtures.filter
+        )
         #expect(plain.workItem != nil)
         #expect(plain == base64)
         #expect(plain == reference)
@@ -92,7 +103,10 @@ import Testing
 
     @Test func oneElementArrayIsTheEvent() throws {
         let item = try #require(
-            MessageDecoder.decode(try EventFixtures.text("eventgrid-putblocklist-array.json"), filter: EventFixtures.filter).workItem
+            MessageDecoder.decode(
+                try EventFixtures.text("eventgrid-putblocklist-array.json"),
+                filter: EventFixtures.filter
+            ).workItem
         )
         #expect(item.api == "PutBlockList")
         #expect(item.blobName == "scans/2026/large.tif")
@@ -100,13 +114,19 @@ import Testing
     }
 
     @Test func copyBlobETagWithoutQuotesIsQuoted() throws {
-        let item = try #require(MessageDecoder.decode(try EventFixtures.text("eventgrid-copyblob.json"), filter: EventFixtures.filter).workItem)
+        let item = try #require(
+            MessageDecoder.decode(try EventFixtures.text("eventgrid-copyblob.json"), filter: EventFixtures.filter)
+                .workItem
+        )
         #expect(item.eTag == "\"0x8DCB21A4F7E1D00\"")
         #expect(item.versionKey == "contosodata/input/copied/report.pdf@0x8DCB21A4F7E1D00")
     }
 
     @Test func cloudEventBecomesAWorkItem() throws {
-        let item = try #require(MessageDecoder.decode(try EventFixtures.text("cloudevents-putblob.json"), filter: EventFixtures.filter).workItem)
+        let item = try #require(
+            MessageDecoder.decode(try EventFixtures.text("cloudevents-putblob.json"), filter: EventFixtures.filter)
+                .workItem
+        )
         #expect(item.schema == .cloudEvents)
         #expect(item.eventID == "4a7f3c2e-201e-0062-51b0-1a2b3c000002")
         #expect(item.eventTime == "2026-11-20T09:15:42.1234567Z")
@@ -124,7 +144,10 @@ import Testing
         #expect(reason.message.contains("FlushWithClose"))
         #expect(eventID == "4a7f3c2e-201e-0062-51b0-1a2b3c000001")
         #expect(blob == "input/lake/part-0001.parquet")
-        let flush = try #require(MessageDecoder.decode(try EventFixtures.text("adls-flushwithclose.json"), filter: EventFixtures.filter).workItem)
+        let flush = try #require(
+            MessageDecoder.decode(try EventFixtures.text("adls-flushwithclose.json"), filter: EventFixtures.filter)
+                .workItem
+        )
         #expect(flush.api == "FlushWithClose")
         #expect(flush.contentLength == 1_048_576)
     }
@@ -132,20 +155,26 @@ import Testing
     @Test func sftpUploadIsWorkOnce() throws {
         let create = MessageDecoder.decode(try EventFixtures.text("sftp-create.json"), filter: EventFixtures.filter)
         #expect(create.skipCode == "incomplete-api")
-        let commit = try #require(MessageDecoder.decode(try EventFixtures.text("sftp-commit.json"), filter: EventFixtures.filter).workItem)
+        let commit = try #require(
+            MessageDecoder.decode(try EventFixtures.text("sftp-commit.json"), filter: EventFixtures.filter).workItem
+        )
         #expect(commit.api == "SftpCommit")
         #expect(commit.blobName == "sftp/drop/a.csv")
     }
 
     @Test func numericStringContentLengthIsTolerated() throws {
         let item = try #require(
-            MessageDecoder.decode(try EventFixtures.text("bad-contentlength-string.json"), filter: EventFixtures.filter).workItem
+            MessageDecoder.decode(try EventFixtures.text("bad-contentlength-string.json"), filter: EventFixtures.filter)
+                .workItem
         )
         #expect(item.contentLength == 2048)
     }
 
     @Test func twoEventsArePoisonNamingBoth() throws {
-        let poison = try #require(MessageDecoder.decode(try EventFixtures.text("bad-two-events-array.json"), filter: EventFixtures.filter).poison)
+        let poison = try #require(
+            MessageDecoder.decode(try EventFixtures.text("bad-two-events-array.json"), filter: EventFixtures.filter)
+                .poison
+        )
         #expect(poison.message.contains("2 events"))
         #expect(poison.message.contains("4a7f3c2e-201e-0062-51b0-1a2b3c000001"))
     }
@@ -153,8 +182,13 @@ import Testing
     @Test func urlMismatchIsOnlyCheckedWhenAnEndpointIsConfigured() throws {
         var filter = EventFixtures.filter
         filter.blobEndpointHost = nil
-        #expect(MessageDecoder.decode(try EventFixtures.text("bad-url-mismatch.json"), filter: filter).workItem?.blobName == "a.txt")
-        let poison = try #require(MessageDecoder.decode(try EventFixtures.text("bad-url-mismatch.json"), filter: EventFixtures.filter).poison)
+        #expect(
+            MessageDecoder.decode(try EventFixtures.text("bad-url-mismatch.json"), filter: filter).workItem?.blobName
+                == "a.txt"
+        )
+        let poison = try #require(
+            MessageDecoder.decode(try EventFixtures.text("bad-url-mismatch.json"), filter: EventFixtures.filter).poison
+        )
         #expect(poison.message.contains("evil.example.net"))
     }
 
@@ -168,7 +202,9 @@ import Testing
         ("bad-empty-array.json", "empty"),
     ])
     func poisonMessagesNameTheProblem(file: String, phrase: String) throws {
-        let poison = try #require(MessageDecoder.decode(try EventFixtures.text(file), filter: EventFixtures.filter).poison)
+        let poison = try #require(
+            MessageDecoder.decode(try EventFixtures.text(file), filter: EventFixtures.filter).poison
+        )
         #expect(poison.message.contains(phrase), "\(poison.message)")
     }
 }

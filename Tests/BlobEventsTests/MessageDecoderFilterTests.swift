@@ -5,7 +5,11 @@ import Testing
 @Suite struct MessageDecoderFilterTests {
     let filter = EventFixtures.filter
 
-    private func decode(_ text: String, prefix: String = "", excluded: [(container: String, prefix: String)]? = nil) -> DecodedMessage {
+    private func decode(
+        _ text: String,
+        prefix: String = "",
+        excluded: [(container: String, prefix: String)]? = nil
+    ) -> DecodedMessage {
         var filter = self.filter
         filter.prefix = prefix
         if let excluded { filter.excludedPrefixes = excluded }
@@ -17,8 +21,13 @@ import Testing
     @Test func prefixSelectsInput() {
         #expect(self.decode(EventFixtures.event(name: "scans/2026/a.tif"), prefix: "scans/").outcome == "work")
         #expect(self.decode(EventFixtures.event(name: "scans"), prefix: "scans/").outcome == "skip:outside-prefix")
-        #expect(self.decode(EventFixtures.event(name: "copied/report.pdf"), prefix: "scans/").outcome == "skip:outside-prefix")
-        #expect(self.decode(EventFixtures.event(name: "Scans/a.tif"), prefix: "scans/").outcome == "skip:outside-prefix")
+        #expect(
+            self.decode(EventFixtures.event(name: "copied/report.pdf"), prefix: "scans/").outcome
+                == "skip:outside-prefix"
+        )
+        #expect(
+            self.decode(EventFixtures.event(name: "Scans/a.tif"), prefix: "scans/").outcome == "skip:outside-prefix"
+        )
         #expect(self.decode(EventFixtures.event(name: "scansX/a.tif"), prefix: "scans").outcome == "work")
     }
 
@@ -27,7 +36,10 @@ import Testing
         let decoded = self.decode(EventFixtures.event(name: "results/a.json"), excluded: excluded)
         #expect(decoded.skipCode == "output-location")
         #expect(self.decode(EventFixtures.event(name: "results-old/a.json"), excluded: excluded).outcome == "work")
-        #expect(self.decode(EventFixtures.event(name: "results/a.json"), prefix: "results/", excluded: excluded).skipCode == "output-location")
+        #expect(
+            self.decode(EventFixtures.event(name: "results/a.json"), prefix: "results/", excluded: excluded).skipCode
+                == "output-location"
+        )
     }
 
     @Test func outputContainerIsAnOutputNotJustAnotherContainer() {
@@ -51,7 +63,8 @@ import Testing
     // MARK: Names
 
     @Test(arguments: [
-        "données/été/写真 📷.tif", "a b/c+d=e&f?g#h.txt", "emoji/👩‍👩‍👧‍👦.bin", "\u{202E}gnp.exe", "日本語/ファイル", "tab\there", "..a", "a..b", "...", "a/.hidden",
+        "données/été/写真 📷.tif", "a b/c+d=e&f?g#h.txt", "emoji/👩‍👩‍👧‍👦.bin", "\u{202E}gnp.exe", "日本語/ファイル", "tab\there", "..a",
+        "a..b", "...", "a/.hidden",
         "a/..b/c", "~/x", "C:x", "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p", String(repeating: "x", count: 1024),
     ])
     func unusualButSafeNamesAreWorkAndKeptExactly(name: String) throws {
@@ -79,7 +92,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "../x", "a/../b", "a/..", "..", "../../etc/passwd", "/etc/passwd", "/", "a//b", "//", "a\\b", "..\\..\\x", "a\u{0}b", "./a", "a/./b", "a/.",
+        "../x", "a/../b", "a/..", "..", "../../etc/passwd", "/etc/passwd", "/", "a//b", "//", "a\\b", "..\\..\\x",
+        "a\u{0}b", "./a", "a/./b", "a/.",
         ".", "a//", "../",
     ])
     func unsafeNamesArePoison(name: String) throws {
@@ -94,7 +108,10 @@ import Testing
     }
 
     @Test func unsafeNamesArePoisonEvenUnderThePrefix() {
-        #expect(self.decode(EventFixtures.event(name: "scans/../../etc/passwd"), prefix: "scans/").poison?.code == "unsafe-name")
+        #expect(
+            self.decode(EventFixtures.event(name: "scans/../../etc/passwd"), prefix: "scans/").poison?.code
+                == "unsafe-name"
+        )
     }
 
     @Test(arguments: ["dir/", "a/b/", "scans/2026/"])
@@ -137,7 +154,10 @@ import Testing
         filter.blobEndpointHost = endpoint
         let event = EventFixtures.event { _, data in data["url"] = url }
         let decoded = MessageDecoder.decode(event, filter: filter)
-        #expect(decoded.outcome == (matches ? "work" : "poison:url-mismatch"), "\(endpoint) \(url): \(MessageDecoder.describe(decoded))")
+        #expect(
+            decoded.outcome == (matches ? "work" : "poison:url-mismatch"),
+            "\(endpoint) \(url): \(MessageDecoder.describe(decoded))"
+        )
     }
 
     @Test func emptyEndpointSkipsTheCheckAndAnUnreadableOneMatchesNothing() {

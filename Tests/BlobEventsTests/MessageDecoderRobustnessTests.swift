@@ -7,10 +7,12 @@ import Testing
     let filter = EventFixtures.filter
 
     static let skipCodes: Set<String> = [
-        "not-blob-created", "incomplete-api", "other-container", "outside-prefix", "output-location", "directory-or-placeholder",
+        "not-blob-created", "incomplete-api", "other-container", "outside-prefix", "output-location",
+        "directory-or-placeholder",
     ]
     static let poisonCodes: Set<String> = [
-        "too-large", "not-json", "bad-base64", "truncated", "too-deep", "empty-array", "multiple-events", "missing-field", "wrong-type",
+        "too-large", "not-json", "bad-base64", "truncated", "too-deep", "empty-array", "multiple-events",
+        "missing-field", "wrong-type",
         "unsupported-schema", "bad-subject", "bad-etag", "url-mismatch", "unsafe-name",
     ]
 
@@ -69,7 +71,8 @@ import Testing
     }
 
     @Test func longValuesAreQuotedShortly() throws {
-        let event = EventFixtures.event { _, data in data["contentLength"] = String(repeating: "9", count: 30_000) + "x" }
+        let event = EventFixtures.event { _, data in data["contentLength"] = String(repeating: "9", count: 30_000) + "x"
+        }
         let poison = try #require(MessageDecoder.decode(event, filter: self.filter).poison)
         #expect(poison.code == "wrong-type")
         #expect(poison.message.count < 200)
@@ -83,8 +86,14 @@ import Testing
     @Test(.timeLimit(.minutes(1)), arguments: [65, 1_000, 30_000])
     func deepNestingIsPoison(depth: Int) {
         let nested = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
-        let inEvent = EventFixtures.fillingPlaceholder(EventFixtures.event { envelope, _ in envelope["extra"] = EventFixtures.placeholder }, with: nested)
-        for text in [nested, inEvent, String(repeating: "{\"a\":", count: depth), String(repeating: "[", count: depth), EventFixtures.base64(nested)] {
+        let inEvent = EventFixtures.fillingPlaceholder(
+            EventFixtures.event { envelope, _ in envelope["extra"] = EventFixtures.placeholder },
+            with: nested
+        )
+        for text in [
+            nested, inEvent, String(repeating: "{\"a\":", count: depth), String(repeating: "[", count: depth),
+            EventFixtures.base64(nested),
+        ] {
             let decoded = MessageDecoder.decode(text, filter: self.filter)
             #expect(decoded.poison?.code == "too-deep" || decoded.poison?.code == "too-large", "\(decoded.outcome)")
         }
@@ -103,7 +112,9 @@ import Testing
     }
 
     @Test func bracketsInsideStringsDoNotCountAsNesting() {
-        let event = EventFixtures.event { envelope, _ in envelope["note"] = String(repeating: "[{", count: 500) + "\\\"]" }
+        let event = EventFixtures.event { envelope, _ in
+            envelope["note"] = String(repeating: "[{", count: 500) + "\\\"]"
+        }
         #expect(MessageDecoder.decode(event, filter: self.filter).outcome == "work")
     }
 
@@ -152,18 +163,28 @@ import Testing
 
     @Test func typedFieldMutationsNeverCrash() {
         let values = [
-            "null", "true", "0", "-1", "1e400", "\"\"", "\"\\u0000\"", "\"\\ud800\"", "[]", "{}", "[[[[]]]]", "\"../x\"", "\"/blobServices/default/containers/input/blobs/\"",
+            "null", "true", "0", "-1", "1e400", "\"\"", "\"\\u0000\"", "\"\\ud800\"", "[]", "{}", "[[[[]]]]",
+            "\"../x\"", "\"/blobServices/default/containers/input/blobs/\"",
             "\"\\\"\"", "123456789012345678901234567890", "\"\u{FEFF}\"", "{\"a\":{\"b\":{}}}",
         ]
         let envelopeKeys = ["id", "subject", "eventType", "eventTime", "data", "specversion", "type", "topic"]
-        let dataKeys = ["api", "eTag", "contentLength", "contentType", "blobType", "url", "sequencer", "contentOffset", "storageDiagnostics"]
+        let dataKeys = [
+            "api", "eTag", "contentLength", "contentType", "blobType", "url", "sequencer", "contentOffset",
+            "storageDiagnostics",
+        ]
         for value in values {
             for key in envelopeKeys {
-                let text = EventFixtures.fillingPlaceholder(EventFixtures.event { envelope, _ in envelope[key] = EventFixtures.placeholder }, with: value)
+                let text = EventFixtures.fillingPlaceholder(
+                    EventFixtures.event { envelope, _ in envelope[key] = EventFixtures.placeholder },
+                    with: value
+                )
                 Self.checkInvariants(MessageDecoder.decode(text, filter: self.filter), filter: self.filter, input: text)
             }
             for key in dataKeys {
-                let text = EventFixtures.fillingPlaceholder(EventFixtures.event { _, data in data[key] = EventFixtures.placeholder }, with: value)
+                let text = EventFixtures.fillingPlaceholder(
+                    EventFixtures.event { _, data in data[key] = EventFixtures.placeholder },
+                    with: value
+                )
                 Self.checkInvariants(MessageDecoder.decode(text, filter: self.filter), filter: self.filter, input: text)
             }
         }
@@ -173,7 +194,9 @@ import Testing
         let text = "%%%\n\r\u{2028}\u{85}\u{1B}[31m red \u{0}"
         let poison = try #require(MessageDecoder.decode(text, filter: self.filter).poison)
         #expect(poison.code == "not-json")
-        #expect(!poison.message.contains("\n") && !poison.message.contains("\u{1B}") && !poison.message.contains("\u{0}"))
+        #expect(
+            !poison.message.contains("\n") && !poison.message.contains("\u{1B}") && !poison.message.contains("\u{0}")
+        )
         #expect(poison.message.contains("\\n"))
     }
 

@@ -23,7 +23,9 @@ import Testing
             if index > 0, index % 60 == 0 { broken += index % 120 == 0 ? "\r\n" : "\n " }
             broken.append(character)
         }
-        for text in [encoded, broken, String(encoded.prefix { $0 != "=" }), EventFixtures.base64("\u{FEFF}  " + event + "\n")] {
+        for text in [
+            encoded, broken, String(encoded.prefix { $0 != "=" }), EventFixtures.base64("\u{FEFF}  " + event + "\n"),
+        ] {
             #expect(MessageDecoder.decode(text, filter: self.filter).outcome == "work", "\(text.prefix(20))")
         }
     }
@@ -34,13 +36,17 @@ import Testing
     }
 
     @Test(arguments: [
-        "hello world!", "e30==", "e30=x", "e30===", "Zm9v=YmFy", "abcde", "%7B%22id%22%3A1%7D", "<QueueMessage/>", "null",
+        "hello world!", "e30==", "e30=x", "e30===", "Zm9v=YmFy", "abcde", "%7B%22id%22%3A1%7D", "<QueueMessage/>",
+        "null",
         "ZXhhbXBsZQ==\u{0}",
     ])
     func neitherJSONNorBase64IsPoisonWithAReason(text: String) {
         let decoded = MessageDecoder.decode(text, filter: self.filter)
         #expect(decoded.poison != nil)
-        #expect(["not-json", "bad-base64", "wrong-type"].contains(decoded.poison?.code ?? ""), "\(MessageDecoder.describe(decoded))")
+        #expect(
+            ["not-json", "bad-base64", "wrong-type"].contains(decoded.poison?.code ?? ""),
+            "\(MessageDecoder.describe(decoded))"
+        )
     }
 
     @Test(arguments: ["e30", "e30=", "eyJhIjoxfQ", "eyJhIjoxfQ=", "eyJhIjoxfQ=="])
@@ -49,7 +55,9 @@ import Testing
     }
 
     @Test func base64OfTextThatIsNotJSONIsBadBase64() throws {
-        let poison = try #require(MessageDecoder.decode(EventFixtures.base64("just some words"), filter: self.filter).poison)
+        let poison = try #require(
+            MessageDecoder.decode(EventFixtures.base64("just some words"), filter: self.filter).poison
+        )
         #expect(poison.code == "bad-base64")
         #expect(poison.message.contains("just some words"))
     }
@@ -91,7 +99,9 @@ import Testing
 
     @Test func arrayOfThreeEventsIsPoisonNotTheFirst() throws {
         let event = EventFixtures.event()
-        let poison = try #require(MessageDecoder.decode("[" + [event, event, event].joined(separator: ",") + "]", filter: self.filter).poison)
+        let poison = try #require(
+            MessageDecoder.decode("[" + [event, event, event].joined(separator: ",") + "]", filter: self.filter).poison
+        )
         #expect(poison.code == "multiple-events")
         #expect(poison.message.contains("3 events"))
     }
@@ -123,7 +133,9 @@ import Testing
             envelope["deadLetterReason"] = "MaxDeliveryAttemptsExceeded"
             envelope["deliveryAttempts"] = 30
             envelope["extra"] = ["nested": [1, 2, ["deeper": true]]]
-            for key in ["clientRequestId", "requestId", "contentType", "blobType", "storageDiagnostics"] { data[key] = nil }
+            for key in ["clientRequestId", "requestId", "contentType", "blobType", "storageDiagnostics"] {
+                data[key] = nil
+            }
             data["contentOffset"] = "not a number"
             data["unknown"] = [1, 2, 3]
         }
@@ -133,7 +145,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ("", "id"), ("", "subject"), ("", "eventType"), ("", "data"), ("data.", "api"), ("data.", "eTag"), ("data.", "contentLength"),
+        ("", "id"), ("", "subject"), ("", "eventType"), ("", "data"), ("data.", "api"), ("data.", "eTag"),
+        ("data.", "contentLength"),
         ("data.", "url"), ("data.", "sequencer"),
     ])
     func missingRequiredFieldIsPoison(path: String, key: String) throws {
@@ -157,16 +170,22 @@ import Testing
     }
 
     @Test(arguments: [
-        ("id", "42"), ("subject", "[\"a\"]"), ("eventType", "true"), ("data", "\"text\""), ("data", "[1]"), ("eventTime", "12"),
+        ("id", "42"), ("subject", "[\"a\"]"), ("eventType", "true"), ("data", "\"text\""), ("data", "[1]"),
+        ("eventTime", "12"),
         ("id", "{\"nested\": {\"deeper\": []}}"),
     ])
     func wrongEnvelopeTypeIsPoison(key: String, json: String) {
         let text = EventFixtures.event { envelope, _ in envelope[key] = EventFixtures.placeholder }
-        #expect(MessageDecoder.decode(EventFixtures.fillingPlaceholder(text, with: json), filter: self.filter).poison?.code == "wrong-type", "\(key)")
+        #expect(
+            MessageDecoder.decode(EventFixtures.fillingPlaceholder(text, with: json), filter: self.filter).poison?.code
+                == "wrong-type",
+            "\(key)"
+        )
     }
 
     @Test(arguments: [
-        ("api", "1"), ("eTag", "[\"x\"]"), ("url", "false"), ("contentType", "3"), ("sequencer", "{\"s\": 1}"), ("blobType", "null"),
+        ("api", "1"), ("eTag", "[\"x\"]"), ("url", "false"), ("contentType", "3"), ("sequencer", "{\"s\": 1}"),
+        ("blobType", "null"),
     ])
     func wrongDataTypeIsPoison(key: String, json: String) throws {
         let text = EventFixtures.event { _, data in data[key] = EventFixtures.placeholder }
@@ -199,7 +218,10 @@ import Testing
 
     @Test(arguments: ["-1", "1.5", "1e30", "true", "{}", "[]"])
     func nonByteCountContentLengthIsWrongType(json: String) {
-        let event = EventFixtures.fillingPlaceholder(EventFixtures.event { _, data in data["contentLength"] = EventFixtures.placeholder }, with: json)
+        let event = EventFixtures.fillingPlaceholder(
+            EventFixtures.event { _, data in data["contentLength"] = EventFixtures.placeholder },
+            with: json
+        )
         #expect(MessageDecoder.decode(event, filter: self.filter).poison?.code == "wrong-type", "\(json)")
     }
 
@@ -236,7 +258,10 @@ import Testing
 
     @Test(arguments: ["PutBlob", "PutBlockList", "CopyBlob", "FlushWithClose", "SftpCommit"])
     func completingAPIsAreWork(api: String) {
-        #expect(MessageDecoder.decode(EventFixtures.event(name: "a.bin", api: api), filter: self.filter).workItem?.api == api)
+        #expect(
+            MessageDecoder.decode(EventFixtures.event(name: "a.bin", api: api), filter: self.filter).workItem?.api
+                == api
+        )
     }
 
     @Test(arguments: ["CreateFile", "SftpCreate", "PutBlock", "AppendBlock", "RenameFile", "putblob", ""])
@@ -253,7 +278,10 @@ import Testing
     }
 
     @Test func badSubjectIsPoison() {
-        for subject in ["", "/blobServices/default/containers/input", "/fileServices/default/shares/x/files/y", "/blobServices/default/containers/input/blobs/"] {
+        for subject in [
+            "", "/blobServices/default/containers/input", "/fileServices/default/shares/x/files/y",
+            "/blobServices/default/containers/input/blobs/",
+        ] {
             let text = EventFixtures.event { envelope, _ in envelope["subject"] = subject }
             #expect(MessageDecoder.decode(text, filter: self.filter).poison?.code == "bad-subject", "\(subject)")
         }
@@ -262,7 +290,8 @@ import Testing
     // MARK: ETags
 
     @Test(arguments: [
-        ("\"0x8DCB21A4F7E1C2B\"", "\"0x8DCB21A4F7E1C2B\""), ("0x8DCB21A4F7E1C2B", "\"0x8DCB21A4F7E1C2B\""), ("\"x\"", "\"x\""), ("x", "\"x\""),
+        ("\"0x8DCB21A4F7E1C2B\"", "\"0x8DCB21A4F7E1C2B\""), ("0x8DCB21A4F7E1C2B", "\"0x8DCB21A4F7E1C2B\""),
+        ("\"x\"", "\"x\""), ("x", "\"x\""),
     ])
     func eTagIsAlwaysQuoted(raw: String, normalised: String) throws {
         let text = EventFixtures.event { _, data in data["eTag"] = raw }
@@ -294,8 +323,17 @@ import Testing
 
     @Test func workItemInitialiserQuotesETagAndRoundTripsAsJSON() throws {
         let item = BlobWorkItem(
-            eventID: "e", eventTime: "2026-01-01T00:00:00Z", schema: .cloudEvents, api: "PutBlob", accountName: "acct", container: "input",
-            blobName: "a/b.txt", eTag: "0xABC", contentLength: 5, sequencer: "01", blobURL: "https://acct.blob.core.windows.net/input/a/b.txt"
+            eventID: "e",
+            eventTime: "2026-01-01T00:00:00Z",
+            schema: .cloudEvents,
+            api: "PutBlob",
+            accountName: "acct",
+            container: "input",
+            blobName: "a/b.txt",
+            eTag: "0xABC",
+            contentLength: 5,
+            sequencer: "01",
+            blobURL: "https://acct.blob.core.windows.net/input/a/b.txt"
         )
         #expect(item.eTag == "\"0xABC\"")
         #expect(item.versionKey == "acct/input/a/b.txt@0xABC")
@@ -304,10 +342,18 @@ import Testing
     }
 
     @Test func describeGivesOneLinePerDecision() throws {
-        let work = MessageDecoder.describe(MessageDecoder.decode(try EventFixtures.text("eventgrid-putblob.json"), filter: self.filter))
+        let work = MessageDecoder.describe(
+            MessageDecoder.decode(try EventFixtures.text("eventgrid-putblob.json"), filter: self.filter)
+        )
         #expect(work.hasPrefix("work contosodata/input/scans/2026/tile-001.tif@0x8DCB21A4F7E1C2B"))
-        let skip = MessageDecoder.describe(MessageDecoder.decode(try EventFixtures.text("adls-createfile.json"), filter: self.filter))
-        #expect(skip.hasPrefix("skip [incomplete-api] input/lake/part-0001.parquet (event 4a7f3c2e-201e-0062-51b0-1a2b3c000001): CreateFile"))
+        let skip = MessageDecoder.describe(
+            MessageDecoder.decode(try EventFixtures.text("adls-createfile.json"), filter: self.filter)
+        )
+        #expect(
+            skip.hasPrefix(
+                "skip [incomplete-api] input/lake/part-0001.parquet (event 4a7f3c2e-201e-0062-51b0-1a2b3c000001): CreateFile"
+            )
+        )
         let poison = MessageDecoder.describe(MessageDecoder.decode("{\"id\":", filter: self.filter))
         #expect(poison.hasPrefix("poison [truncated]: "))
         for line in [work, skip, poison] { #expect(!line.contains("\n")) }
@@ -325,6 +371,8 @@ import Testing
             #expect(!line.contains("\n") && !line.contains("\r") && !line.contains("\u{1B}"), "\(line)")
             #expect(line.count < 600)
         }
-        #expect(MessageDecoder.decode(hostileWork, filter: self.filter).workItem?.blobName == "line\nbreak\u{1B}[2J.txt")
+        #expect(
+            MessageDecoder.decode(hostileWork, filter: self.filter).workItem?.blobName == "line\nbreak\u{1B}[2J.txt"
+        )
     }
 }

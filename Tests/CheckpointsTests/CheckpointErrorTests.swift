@@ -59,8 +59,16 @@ import Darwin
             chmod(folder + "/deadletters", 0o500)
             defer { chmod(folder + "/deadletters", 0o755) }
             let record = DeadLetterRecord(
-                key: nil, reason: .undecodableMessage, message: "m", attempts: 1, lastError: nil, messageText: "x",
-                messageID: "1", eventID: nil, deadLetteredAt: Date(), replicaID: "r"
+                key: nil,
+                reason: .undecodableMessage,
+                message: "m",
+                attempts: 1,
+                lastError: nil,
+                messageText: "x",
+                messageID: "1",
+                eventID: nil,
+                deadLetteredAt: Date(),
+                replicaID: "r"
             )
             #expect {
                 try store.saveDeadLetter(record)

@@ -3,14 +3,24 @@ import Foundation
 import Testing
 
 @Suite struct CheckpointRecordTests {
-    static let key = CheckpointKey(account: "Acct", container: "Inbox", blobName: "dir/Report 1.csv", eTag: "0x8DCF0A1B2C3D4E5")
+    static let key = CheckpointKey(
+        account: "Acct",
+        container: "Inbox",
+        blobName: "dir/Report 1.csv",
+        eTag: "0x8DCF0A1B2C3D4E5"
+    )
 
     @Test func keyNormalisesCaseAndETagQuotes() {
         #expect(Self.key.account == "acct")
         #expect(Self.key.container == "inbox")
         #expect(Self.key.blobName == "dir/Report 1.csv")
         #expect(Self.key.eTag == "\"0x8DCF0A1B2C3D4E5\"")
-        let fromHeader = CheckpointKey(account: "acct", container: "inbox", blobName: "dir/Report 1.csv", eTag: "\"0x8DCF0A1B2C3D4E5\"")
+        let fromHeader = CheckpointKey(
+            account: "acct",
+            container: "inbox",
+            blobName: "dir/Report 1.csv",
+            eTag: "\"0x8DCF0A1B2C3D4E5\""
+        )
         #expect(fromHeader == Self.key)
         #expect(fromHeader.digest == Self.key.digest)
     }
@@ -59,7 +69,9 @@ import Testing
         #expect(record.step == .deadLettered)
         record.resetForReplay()
         #expect(record.step == .received)
-        #expect(record.attempts == 0 && record.replays == 1 && record.lastError == nil && record.deadLetterReason == nil)
+        #expect(
+            record.attempts == 0 && record.replays == 1 && record.lastError == nil && record.deadLetterReason == nil
+        )
         #expect(record.firstSeen == start)
     }
 
@@ -67,7 +79,10 @@ import Testing
         try withTemporaryFolder { folder in
             let store = try CheckpointStore(directory: folder, replicaID: "r1")
             let path = "\(folder)/records/\(Self.key.digest.prefix(2))/\(Self.key.digest).json"
-            try FileManager.default.createDirectory(atPath: "\(folder)/records/\(Self.key.digest.prefix(2))", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: "\(folder)/records/\(Self.key.digest.prefix(2))",
+                withIntermediateDirectories: true
+            )
             // Only the required fields, plus fields this version does not know.
             let minimal = """
                 {"account": "acct", "container": "inbox", "blobName": "dir/Report 1.csv",

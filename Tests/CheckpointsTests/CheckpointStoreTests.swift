@@ -6,7 +6,13 @@ import Testing
     static let key = CheckpointKey(account: "acct", container: "inbox", blobName: "a/b/c.csv", eTag: "0x1")
 
     static func sampleRecord(at date: Date = Date(timeIntervalSince1970: 1_800_000_000)) -> CheckpointRecord {
-        var record = CheckpointRecord(key: Self.key, eventID: "evt-1", messageID: "msg-1", replicaID: "replica-a", at: date)
+        var record = CheckpointRecord(
+            key: Self.key,
+            eventID: "evt-1",
+            messageID: "msg-1",
+            replicaID: "replica-a",
+            at: date
+        )
         record.beginAttempt(eventID: "evt-1", messageID: "msg-1", replicaID: "replica-a", at: date)
         record.complete(.downloaded, took: .milliseconds(250), at: date.addingTimeInterval(1))
         record.complete(.processed, took: .seconds(2), at: date.addingTimeInterval(3))
@@ -26,7 +32,10 @@ import Testing
 
             let digest = Self.key.digest
             #expect(filesUnder(folder + "/records") == ["\(digest.prefix(2))/\(digest).json"])
-            let text = try String(contentsOfFile: "\(folder)/records/\(digest.prefix(2))/\(digest).json", encoding: .utf8)
+            let text = try String(
+                contentsOfFile: "\(folder)/records/\(digest.prefix(2))/\(digest).json",
+                encoding: .utf8
+            )
             #expect(text.contains("\"blobName\" : \"a/b/c.csv\""))
             #expect(text.contains("\"eTag\" : \"\\\"0x1\\\"\""))
             #expect(text.contains("\"step\" : \"completed\""))
@@ -113,7 +122,10 @@ import Testing
             try store.save(record)
             let from = "\(folder)/records/\(other.digest.prefix(2))/\(other.digest).json"
             let to = "\(folder)/records/\(Self.key.digest.prefix(2))/\(Self.key.digest).json"
-            try FileManager.default.createDirectory(atPath: "\(folder)/records/\(Self.key.digest.prefix(2))", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: "\(folder)/records/\(Self.key.digest.prefix(2))",
+                withIntermediateDirectories: true
+            )
             try FileManager.default.copyItem(atPath: from, toPath: to)
             var reports: [CheckpointCorruption] = []
             #expect(try store.load(Self.key) { reports.append($0) } == nil)
@@ -126,7 +138,10 @@ import Testing
             let store = try CheckpointStore(directory: folder, replicaID: "replica-a")
             let digest = Self.key.digest
             let path = "\(folder)/records/\(digest.prefix(2))/\(digest).json"
-            try FileManager.default.createDirectory(atPath: "\(folder)/records/\(digest.prefix(2))", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: "\(folder)/records/\(digest.prefix(2))",
+                withIntermediateDirectories: true
+            )
             try Data("{\"schemaVersion\": 7, \"step\": {\"kind\": \"new\"}}".utf8).write(to: URL(fileURLWithPath: path))
             #expect {
                 try store.load(Self.key)
@@ -147,7 +162,9 @@ import Testing
             #expect(reset.step == .received && reset.replays == 1 && reset.outputs.isEmpty)
             let reloaded = try store.load(Self.key)
             #expect(reloaded == reset)
-            #expect(try store.resetForReplay(CheckpointKey(account: "a", container: "b", blobName: "c", eTag: "d")) == nil)
+            #expect(
+                try store.resetForReplay(CheckpointKey(account: "a", container: "b", blobName: "c", eTag: "d")) == nil
+            )
         }
     }
 

@@ -16,9 +16,15 @@ import Testing
                 return
             }
             #expect(claim.owner == "replica-a")
-            #expect(try b.claim(Self.key, ttl: .seconds(60)) == .heldByOther(owner: "replica-a", expiresAt: clock.now.addingTimeInterval(60)))
+            #expect(
+                try b.claim(Self.key, ttl: .seconds(60))
+                    == .heldByOther(owner: "replica-a", expiresAt: clock.now.addingTimeInterval(60))
+            )
             // The same replica's second task is kept out too.
-            #expect(try a.claim(Self.key, ttl: .seconds(60)) == .heldByOther(owner: "replica-a", expiresAt: clock.now.addingTimeInterval(60)))
+            #expect(
+                try a.claim(Self.key, ttl: .seconds(60))
+                    == .heldByOther(owner: "replica-a", expiresAt: clock.now.addingTimeInterval(60))
+            )
             // Another version of the same blob is separate work.
             let next = CheckpointKey(account: "acct", container: "inbox", blobName: "big.bin", eTag: "0xDEF")
             guard case .acquired = try b.claim(next, ttl: .seconds(60)) else {
@@ -26,8 +32,14 @@ import Testing
                 return
             }
 
-            let text = try String(contentsOfFile: "\(folder)/claims/\(Self.key.digest.prefix(2))/\(Self.key.digest).claim", encoding: .utf8)
-            for field in ["\"owner\" : \"replica-a\"", "\"expiresAt\" : ", "\"pid\" : ", "\"host\" : ", "\"blobName\" : \"big.bin\""] {
+            let text = try String(
+                contentsOfFile: "\(folder)/claims/\(Self.key.digest.prefix(2))/\(Self.key.digest).claim",
+                encoding: .utf8
+            )
+            for field in [
+                "\"owner\" : \"replica-a\"", "\"expiresAt\" : ", "\"pid\" : ", "\"host\" : ",
+                "\"blobName\" : \"big.bin\"",
+            ] {
                 #expect(text.contains(field))
             }
 
@@ -78,7 +90,10 @@ import Testing
             clock.advance(by: 20)
             #expect(try a.renew(claim, ttl: .seconds(30)))
             clock.advance(by: 20)  // 40 s after the start: alive thanks to the renewal
-            #expect(try b.claim(Self.key, ttl: .seconds(30)) == .heldByOther(owner: "replica-a", expiresAt: clock.now.addingTimeInterval(10)))
+            #expect(
+                try b.claim(Self.key, ttl: .seconds(30))
+                    == .heldByOther(owner: "replica-a", expiresAt: clock.now.addingTimeInterval(10))
+            )
             // Expired but not taken over: still ours, and renewing keeps it.
             clock.advance(by: 15)
             #expect(try a.isHeld(claim))
@@ -111,7 +126,9 @@ import Testing
             let stores = try (0..<contenders).map { try CheckpointStore(directory: folder, replicaID: "replica-\($0)") }
             for round in 0..<25 {
                 let key = CheckpointKey(account: "acct", container: "inbox", blobName: "file-\(round)", eTag: "0x1")
-                let outcomes = onThreads(contenders) { index in Result { try stores[index].claim(key, ttl: .seconds(60)) } }
+                let outcomes = onThreads(contenders) { index in
+                    Result { try stores[index].claim(key, ttl: .seconds(60)) }
+                }
                 let winners = outcomes.compactMap { outcome -> Claim? in
                     if case .success(.acquired(let claim)) = outcome { return claim }
                     return nil
@@ -142,7 +159,9 @@ import Testing
                     return
                 }
                 clock.advance(by: 11)
-                let outcomes = onThreads(contenders) { index in Result { try stores[index].claim(key, ttl: .seconds(60)) } }
+                let outcomes = onThreads(contenders) { index in
+                    Result { try stores[index].claim(key, ttl: .seconds(60)) }
+                }
                 let winners = outcomes.compactMap { outcome -> Claim? in
                     if case .success(.acquired(let claim)) = outcome { return claim }
                     return nil
@@ -163,14 +182,20 @@ import Testing
             let store = try CheckpointStore(directory: folder, replicaID: "replica-a")
             let path = "\(folder)/claims/\(Self.key.digest.prefix(2))/\(Self.key.digest).claim"
             // A replica crashed between creating its claim and writing it.
-            try FileManager.default.createDirectory(atPath: "\(folder)/claims/\(Self.key.digest.prefix(2))", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: "\(folder)/claims/\(Self.key.digest.prefix(2))",
+                withIntermediateDirectories: true
+            )
             #expect(FileManager.default.createFile(atPath: path, contents: Data()))
             guard case .heldByOther(let owner, _) = try store.claim(Self.key, ttl: .seconds(60)) else {
                 Issue.record("a claim being written must not be taken")
                 return
             }
             #expect(owner == "unknown")
-            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-120)], ofItemAtPath: path)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(-120)],
+                ofItemAtPath: path
+            )
             guard case .acquired = try store.claim(Self.key, ttl: .seconds(60)) else {
                 Issue.record("an old empty claim should be taken over")
                 return
@@ -195,7 +220,10 @@ import Testing
                 (error as? CheckpointError)?.isBusy == true
             }
             #expect(ContinuousClock.now - started >= .seconds(1))
-            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-120)], ofItemAtPath: lock)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(-120)],
+                ofItemAtPath: lock
+            )
             #expect(try store.renew(claim, ttl: .seconds(60)))
             #expect(!FileManager.default.fileExists(atPath: lock))
         }

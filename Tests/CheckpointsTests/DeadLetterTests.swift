@@ -7,10 +7,16 @@ import Testing
 
     static func deadLetter(key: CheckpointKey?, at seconds: Double, messageID: String? = "msg-1") -> DeadLetterRecord {
         DeadLetterRecord(
-            key: key, reason: key == nil ? .undecodableMessage : .dequeueLimitReached,
-            message: "delivered 5 times", attempts: 5, lastError: "processing exited with code 2",
-            messageText: "eyJpZCI6ICJldnQtMSJ9", messageID: messageID, eventID: key == nil ? nil : "evt-1",
-            deadLetteredAt: Date(timeIntervalSince1970: seconds), replicaID: "replica-a"
+            key: key,
+            reason: key == nil ? .undecodableMessage : .dequeueLimitReached,
+            message: "delivered 5 times",
+            attempts: 5,
+            lastError: "processing exited with code 2",
+            messageText: "eyJpZCI6ICJldnQtMSJ9",
+            messageID: messageID,
+            eventID: key == nil ? nil : "evt-1",
+            deadLetteredAt: Date(timeIntervalSince1970: seconds),
+            replicaID: "replica-a"
         )
     }
 

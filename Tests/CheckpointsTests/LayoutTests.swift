@@ -14,7 +14,8 @@ import Testing
             let a = try CheckpointStore(directory: folder, replicaID: "replica-a")
             let b = try CheckpointStore(directory: folder, replicaID: "replica-b")
             let key = Self.key(1)
-            guard case .acquired(let claim) = try a.claim(key, ttl: .seconds(60), eventID: "evt", messageID: "msg") else {
+            guard case .acquired(let claim) = try a.claim(key, ttl: .seconds(60), eventID: "evt", messageID: "msg")
+            else {
                 Issue.record("a new version should be claimed")
                 return
             }
@@ -68,7 +69,8 @@ import Testing
             }
             clock.advance(by: 11)
             let outcomes = onThreads(8) { index -> Claim? in
-                guard let store = try? CheckpointStore(directory: folder, replicaID: "r\(index)", clock: clock.function),
+                guard
+                    let store = try? CheckpointStore(directory: folder, replicaID: "r\(index)", clock: clock.function),
                     case .acquired(let claim)? = try? store.claim(key, ttl: .seconds(10))
                 else { return nil }
                 return claim
@@ -84,9 +86,12 @@ import Testing
     /// claim directly in `claims/`.
     @Test func folderOfTheFirstLayoutIsConvertedOnce() throws {
         try withTemporaryFolder { folder in
-            let done = Self.key(10), unfinished = Self.key(11)
-            for (key, record) in [(done, Self.layoutOneRecord(done, step: "completed", attempts: 1)),
-                                  (unfinished, Self.layoutOneRecord(unfinished, step: "downloaded", attempts: 2))] {
+            let done = Self.key(10)
+            let unfinished = Self.key(11)
+            for (key, record) in [
+                (done, Self.layoutOneRecord(done, step: "completed", attempts: 1)),
+                (unfinished, Self.layoutOneRecord(unfinished, step: "downloaded", attempts: 2)),
+            ] {
                 let bucket = "\(folder)/records/\(key.digest.prefix(2))"
                 try FileManager.default.createDirectory(atPath: bucket, withIntermediateDirectories: true)
                 try Data(record.utf8).write(to: URL(fileURLWithPath: "\(bucket)/\(key.digest).json"))
@@ -105,7 +110,11 @@ import Testing
             #expect(claim.record.attempts == 3)
             #expect(claim.record.step == .downloaded)
             #expect(claim.record.eventID == "evt-old")
-            #expect(!FileManager.default.fileExists(atPath: "\(folder)/records/\(unfinished.digest.prefix(2))/\(unfinished.digest).json"))
+            #expect(
+                !FileManager.default.fileExists(
+                    atPath: "\(folder)/records/\(unfinished.digest.prefix(2))/\(unfinished.digest).json"
+                )
+            )
             let summary = try store.summary()
             #expect(summary.countsByStep[.completed] == 1)
             #expect(summary.countsByStep[.downloaded] == 1)

@@ -11,27 +11,46 @@ import Testing
         try withTemporaryFolder { folder in
             let clock = ManualClock()
             let store = try CheckpointStore(directory: folder, replicaID: "replica-a", clock: clock.function)
-            let steps: [CheckpointStep] = [.received, .downloaded, .completed, .completed, .completed, .deadLettered, .processed]
+            let steps: [CheckpointStep] = [
+                .received, .downloaded, .completed, .completed, .completed, .deadLettered, .processed,
+            ]
             for (index, step) in steps.enumerated() {
                 var record = CheckpointRecord(key: Self.key(index), at: clock.now.addingTimeInterval(Double(index)))
                 record.complete(step, took: .seconds(1), at: clock.now.addingTimeInterval(Double(index)))
-                if index.isMultiple(of: 2) { record.recordFailure("failure \(index)", at: clock.now.addingTimeInterval(Double(index))) }
+                if index.isMultiple(of: 2) {
+                    record.recordFailure("failure \(index)", at: clock.now.addingTimeInterval(Double(index)))
+                }
                 try store.save(record)
             }
-            try Data("garbage".utf8).write(to: URL(fileURLWithPath: "\(folder)/records/\(Self.key(2).digest.prefix(2))/\(String(repeating: "0", count: 64)).json"))
+            try Data("garbage".utf8).write(
+                to: URL(
+                    fileURLWithPath:
+                        "\(folder)/records/\(Self.key(2).digest.prefix(2))/\(String(repeating: "0", count: 64)).json"
+                )
+            )
             _ = try store.claim(Self.key(100), ttl: .seconds(60))
             _ = try store.claim(Self.key(101), ttl: .seconds(5))
             clock.advance(by: 10)
             try store.saveDeadLetter(
                 DeadLetterRecord(
-                    key: Self.key(5), reason: .permanentFailure, message: "m", attempts: 1, lastError: "e", messageText: "t",
-                    messageID: nil, eventID: nil, deadLetteredAt: clock.now, replicaID: "replica-a"
+                    key: Self.key(5),
+                    reason: .permanentFailure,
+                    message: "m",
+                    attempts: 1,
+                    lastError: "e",
+                    messageText: "t",
+                    messageID: nil,
+                    eventID: nil,
+                    deadLetteredAt: clock.now,
+                    replicaID: "replica-a"
                 )
             )
 
             let summary = try store.summary(recentFailures: 3)
             // Unfinished work is counted from its claim: the two fresh claims are at `received`.
-            #expect(summary.countsByStep == [.received: 3, .downloaded: 1, .completed: 3, .deadLettered: 1, .processed: 1])
+            #expect(
+                summary.countsByStep == [.received: 3, .downloaded: 1, .completed: 3, .deadLettered: 1, .processed: 1]
+            )
             #expect(summary.totalRecords == 9)
             #expect(summary.count(.uploaded) == 0)
             #expect(summary.unreadableRecords == 1)
@@ -59,8 +78,16 @@ import Testing
             try save(4, .deadLettered, ageInDays: 10)  // pruned: its dead letter was purged
             try store.saveDeadLetter(
                 DeadLetterRecord(
-                    key: Self.key(3), reason: .permanentFailure, message: "m", attempts: 1, lastError: nil, messageText: "t",
-                    messageID: nil, eventID: nil, deadLetteredAt: clock.now, replicaID: "replica-a"
+                    key: Self.key(3),
+                    reason: .permanentFailure,
+                    message: "m",
+                    attempts: 1,
+                    lastError: nil,
+                    messageText: "t",
+                    messageID: nil,
+                    eventID: nil,
+                    deadLetteredAt: clock.now,
+                    replicaID: "replica-a"
                 )
             )
             // A claim whose owner vanished long ago, and one that is merely expired.
@@ -98,7 +125,10 @@ import Testing
             let path = "\(folder)/records/\(key.digest.prefix(2))/\(key.digest).json"
             try Data("{".utf8).write(to: URL(fileURLWithPath: path))
             // An old file damaged today: retention counts from when it was moved aside.
-            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-30 * 86_400)], ofItemAtPath: path)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(-30 * 86_400)],
+                ofItemAtPath: path
+            )
             // The claim kept beside the record still has its copy.
             #expect(try store.load(key)?.step == .completed)
             let lock = "\(folder)/claims/\(key.digest.prefix(2))/\(key.digest).lock"

@@ -1,11 +1,11 @@
 import BlobEvents
 import Checkpoints
 import Consumer
-import Processing
 import DevStorage
 import DevStorageTesting
 import Foundation
 import Logging
+import Processing
 import ServiceLifecycle
 import StorageClient
 import StorageHTTP
@@ -35,14 +35,21 @@ struct ConsumerLoopTests {
         let counts = Mutex<[String: Int]>([:])
     }
 
-    @Test("uploads become events processed exactly once; skips, duplicates, poison and failures end where they should", .timeLimit(.minutes(2)))
+    @Test(
+        "uploads become events processed exactly once; skips, duplicates, poison and failures end where they should",
+        .timeLimit(.minutes(2))
+    )
     func endToEnd() async throws {
         try await withDevStorage(configure: { configuration in
             configuration.subscriptions = [.default]
         }) { endpoints in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("consumer-\(UUID().uuidString)").path
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("consumer-\(UUID().uuidString)")
+                .path
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            let pipeline = StoragePipeline(account: try StorageAccount(connectionString: endpoints.connectionString()), http: try CurlTransport())
+            let pipeline = StoragePipeline(
+                account: try StorageAccount(connectionString: endpoints.connectionString()),
+                http: try CurlTransport()
+            )
             var configuration = ConsumerConfiguration()
             configuration.checkpointDirectory = folder + "/checkpoints"
             configuration.workDirectory = folder + "/work"
@@ -56,8 +63,11 @@ struct ConsumerLoopTests {
             let store = try CheckpointStore(directory: configuration.checkpointDirectory, replicaID: "test-replica")
             let shared = Shared()
             let consumer = Consumer(
-                configuration: configuration, pipeline: pipeline, store: store,
-                processor: CountingProcessor(shared: shared), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+                configuration: configuration,
+                pipeline: pipeline,
+                store: store,
+                processor: CountingProcessor(shared: shared),
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
             )
             let input = pipeline.container("input")
             try await input.createIfNotExists()
@@ -69,13 +79,19 @@ struct ConsumerLoopTests {
             let queue = pipeline.queue("blobflow-events")
             try await queue.sendMessage("this is not an event")
             // The same event again: a duplicate of files/0.txt.
-            let group = ServiceGroup(services: [consumer], gracefulShutdownSignals: [], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let group = ServiceGroup(
+                services: [consumer],
+                gracefulShutdownSignals: [],
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 let deadline = ContinuousClock.now + .seconds(60)
                 while ContinuousClock.now < deadline {
                     let summary = try store.summary()
-                    if summary.count(.completed) == 20, summary.count(.deadLettered) == 2, try await queue.properties().approximateMessageCount == 0 {
+                    if summary.count(.completed) == 20, summary.count(.deadLettered) == 2,
+                        try await queue.properties().approximateMessageCount == 0
+                    {
                         break
                     }
                     try await Task.sleep(for: .milliseconds(200))

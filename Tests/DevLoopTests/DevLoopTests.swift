@@ -10,12 +10,16 @@ import Testing
 
 @Suite("The local loop: drop folder and output mirror", .serialized)
 struct DevLoopTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
     @Test("the embedded sample app is scripts/sample-app/app.sh, byte for byte")
     func sampleAppMatchesTheRepository() throws {
-        let file = try String(contentsOf: Self.root.appendingPathComponent("scripts/sample-app/app.sh"), encoding: .utf8)
+        let file = try String(
+            contentsOf: Self.root.appendingPathComponent("scripts/sample-app/app.sh"),
+            encoding: .utf8
+        )
         #expect(SampleApp.script == file)
     }
 
@@ -27,7 +31,9 @@ struct DevLoopTests {
         let command = try SampleApp.install(at: folder + "/app.sh")
         try "abc\ndef\n".write(toFile: folder + "/in.txt", atomically: true, encoding: .utf8)
         #expect(try Self.run(command, input: folder + "/in.txt", output: folder + "/out") == 0)
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/out/report.json"))) as? [String: Any]
+        let report =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/out/report.json")))
+            as? [String: Any]
         #expect(report?["bytes"] as? Int == 8)
         #expect(report?["lines"] as? Int == 2)
         #expect((report?["md5"] as? String)?.count == 32)
@@ -47,12 +53,19 @@ struct DevLoopTests {
         return process.terminationStatus
     }
 
-    @Test("dropped files are uploaded once stable, and not again after a restart; outputs are mirrored", .timeLimit(.minutes(1)))
+    @Test(
+        "dropped files are uploaded once stable, and not again after a restart; outputs are mirrored",
+        .timeLimit(.minutes(1))
+    )
     func dropAndMirror() async throws {
         try await withDevStorage { endpoints in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("devloop-\(UUID().uuidString)").path
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("devloop-\(UUID().uuidString)")
+                .path
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            let pipeline = StoragePipeline(account: try StorageAccount(connectionString: endpoints.connectionString()), http: try CurlTransport())
+            let pipeline = StoragePipeline(
+                account: try StorageAccount(connectionString: endpoints.connectionString()),
+                http: try CurlTransport()
+            )
             let input = pipeline.container("input")
             let output = pipeline.container("output")
             _ = try await input.createIfNotExists()
@@ -70,11 +83,24 @@ struct DevLoopTests {
                 return found
             }
             try await Self.runServices([
-                DropFolderUploader(folder: folder + "/drop", container: input, stateFile: folder + "/state.json", interval: .milliseconds(50), logger: Self.quiet),
-                OutputMirror(container: output, folder: folder + "/outputs", interval: .milliseconds(50), logger: Self.quiet),
+                DropFolderUploader(
+                    folder: folder + "/drop",
+                    container: input,
+                    stateFile: folder + "/state.json",
+                    interval: .milliseconds(50),
+                    logger: Self.quiet
+                ),
+                OutputMirror(
+                    container: output,
+                    folder: folder + "/outputs",
+                    interval: .milliseconds(50),
+                    logger: Self.quiet
+                ),
             ]) {
                 try await Self.waitUntil { try await names() == ["one.txt", "sub/two words.txt"] }
-                try await Self.waitUntil { FileManager.default.fileExists(atPath: folder + "/outputs/one.txt/_manifest.json") }
+                try await Self.waitUntil {
+                    FileManager.default.fileExists(atPath: folder + "/outputs/one.txt/_manifest.json")
+                }
             }
             #expect(try await names() == ["one.txt", "sub/two words.txt"])
             #expect(try String(contentsOfFile: folder + "/outputs/one.txt/report.json", encoding: .utf8) == "{}")
@@ -84,7 +110,13 @@ struct DevLoopTests {
             let untouched = try await input.blob("sub/two words.txt").properties().eTag
             try "one, changed".write(toFile: folder + "/drop/one.txt", atomically: true, encoding: .utf8)
             try await Self.runServices([
-                DropFolderUploader(folder: folder + "/drop", container: input, stateFile: folder + "/state.json", interval: .milliseconds(50), logger: Self.quiet)
+                DropFolderUploader(
+                    folder: folder + "/drop",
+                    container: input,
+                    stateFile: folder + "/state.json",
+                    interval: .milliseconds(50),
+                    logger: Self.quiet
+                )
             ]) {
                 try await Self.waitUntil { try await input.blob("one.txt").properties().eTag != before }
                 try await Task.sleep(for: .milliseconds(300))
@@ -109,7 +141,8 @@ struct DevLoopTests {
         }
     }
 
-    static func waitUntil(timeout: Duration = .seconds(20), _ condition: @Sendable () async throws -> Bool) async throws {
+    static func waitUntil(timeout: Duration = .seconds(20), _ condition: @Sendable () async throws -> Bool) async throws
+    {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return }

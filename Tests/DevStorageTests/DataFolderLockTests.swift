@@ -34,7 +34,9 @@ struct DataFolderLockTests {
         configuration.queuePort = 0
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let first = try DevStorageServer(configuration: configuration, logger: quiet)
-        #expect(throws: DataFolderLockError.self) { _ = try DevStorageServer(configuration: configuration, logger: quiet) }
+        #expect(throws: DataFolderLockError.self) {
+            _ = try DevStorageServer(configuration: configuration, logger: quiet)
+        }
         withExtendedLifetime(first) {}
     }
 }

@@ -1,6 +1,7 @@
-@testable import DevStorage
 import Foundation
 import Testing
+
+@testable import DevStorage
 
 @Suite struct DevStorageFidelityTests {
     private func temporaryFolder() -> String {
@@ -28,8 +29,14 @@ import Testing
     }
 
     @Test func productionHostsNameTheirAccount() {
-        #expect(ProductionHost.account(inHost: "devstoreaccount1.blob.core.windows.net", service: .blob) == "devstoreaccount1")
-        #expect(ProductionHost.account(inHost: "DevStoreAccount1.BLOB.core.windows.net:443", service: .blob) == "devstoreaccount1")
+        #expect(
+            ProductionHost.account(inHost: "devstoreaccount1.blob.core.windows.net", service: .blob)
+                == "devstoreaccount1"
+        )
+        #expect(
+            ProductionHost.account(inHost: "DevStoreAccount1.BLOB.core.windows.net:443", service: .blob)
+                == "devstoreaccount1"
+        )
         #expect(ProductionHost.account(inHost: "acct.queue.core.windows.net", service: .queue) == "acct")
         #expect(ProductionHost.account(inHost: "acct.queue.core.windows.net", service: .blob) == nil)
         #expect(ProductionHost.account(inHost: "127.0.0.1:10000", service: .blob) == nil)

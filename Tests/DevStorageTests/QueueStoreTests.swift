@@ -1,7 +1,8 @@
-@testable import DevStorage
 import Foundation
 import StorageAuth
 import Testing
+
+@testable import DevStorage
 
 @Suite struct QueueStoreTests {
     private func temporaryFolder() -> String {
@@ -33,7 +34,14 @@ import Testing
         _ = try store.createQueue(account: "a", name: "q", metadata: [:])
         _ = try store.put(account: "a", queue: "q", text: "one", visibilityTimeout: 0, timeToLive: -1)
         let message = try #require(try store.receive(account: "a", queue: "q", count: 1, visibilityTimeout: 30).first)
-        let updated = try store.update(account: "a", queue: "q", id: message.id, popReceipt: message.popReceipt!, visibilityTimeout: 0, text: "changed")
+        let updated = try store.update(
+            account: "a",
+            queue: "q",
+            id: message.id,
+            popReceipt: message.popReceipt!,
+            visibilityTimeout: 0,
+            text: "changed"
+        )
         #expect(updated.popReceipt != message.popReceipt)
         let again = try store.receive(account: "a", queue: "q", count: 1, visibilityTimeout: 30)
         #expect(again.map(\.text) == ["changed"])
@@ -78,7 +86,10 @@ import Testing
 
 @Suite struct ConfigurationParsingTests {
     @Test func parsesSubscriptions() throws {
-        let subscription = try EventSubscription(parsing: "container=photos,queue=photo-events,schema=CloudEventSchemaV1_0,encoding=text,prefix=raw/,suffix=.jpg,ttl=3600")
+        let subscription = try EventSubscription(
+            parsing:
+                "container=photos,queue=photo-events,schema=CloudEventSchemaV1_0,encoding=text,prefix=raw/,suffix=.jpg,ttl=3600"
+        )
         #expect(subscription.container == "photos")
         #expect(subscription.schema == .cloudEvents)
         #expect(subscription.encoding == .text)
@@ -86,7 +97,9 @@ import Testing
         #expect(subscription.matches(account: "devstoreaccount1", container: "photos", blobName: "raw/a.jpg"))
         #expect(!subscription.matches(account: "devstoreaccount1", container: "photos", blobName: "raw/a.png"))
         #expect(throws: DevStorageConfigurationError.self) { try EventSubscription(parsing: "queue=q") }
-        #expect(throws: DevStorageConfigurationError.self) { try EventSubscription(parsing: "container=c,queue=q,colour=red") }
+        #expect(throws: DevStorageConfigurationError.self) {
+            try EventSubscription(parsing: "container=c,queue=q,colour=red")
+        }
     }
 
     @Test func parsesFaultPlans() throws {

@@ -14,7 +14,13 @@ struct BackfillTests {
             let eTag = try await input.blob("scans/a b.tif").upload(Array("image".utf8), contentType: "image/tiff")
             try await input.blob("scans/folder/").upload([])
             try await harness.queue.clearMessages()
-            let backfiller = Backfiller(container: input, queue: harness.queue, store: harness.store, inputFilter: harness.filter, logger: harness.logger)
+            let backfiller = Backfiller(
+                container: input,
+                queue: harness.queue,
+                store: harness.store,
+                inputFilter: harness.filter,
+                logger: harness.logger
+            )
 
             let dry = try await backfiller.run(.init(dryRun: true))
             #expect(dry.rows.map(\.blobName) == ["scans/a b.tif"])
@@ -27,7 +33,9 @@ struct BackfillTests {
             #expect(totals.last == 2)
             let messages = try await harness.queue.peekMessages()
             #expect(messages.count == 1)
-            guard case .work(let item) = MessageDecoder.decode(try #require(messages.first).text, filter: harness.filter) else {
+            guard
+                case .work(let item) = MessageDecoder.decode(try #require(messages.first).text, filter: harness.filter)
+            else {
                 Issue.record("a backfill event is not work for the consumer")
                 return
             }
@@ -50,10 +58,15 @@ struct BackfillTests {
         try await OperationsHarness.run { harness in
             let filter = InputFilter(accountName: harness.pipeline.account.name, container: "input", prefix: "in/")
             let backfiller = Backfiller(
-                container: harness.pipeline.container("input"), queue: harness.queue, store: harness.store, inputFilter: filter,
+                container: harness.pipeline.container("input"),
+                queue: harness.queue,
+                store: harness.store,
+                inputFilter: filter,
                 logger: harness.logger
             )
-            await #expect(throws: OperationsError.self) { try await backfiller.run(.init(prefix: "out/", dryRun: true)) }
+            await #expect(throws: OperationsError.self) {
+                try await backfiller.run(.init(prefix: "out/", dryRun: true))
+            }
             // A missing input container is named, not a bare 404.
             await #expect(throws: OperationsError.self) { try await backfiller.run(.init(dryRun: true)) }
             try await harness.pipeline.container("input").createIfNotExists()

@@ -6,7 +6,10 @@ import Testing
 
 @Suite("Dead-letter replay against the development server", .serialized)
 struct DeadLetterReplayerTests {
-    @Test("replaying everything moves the exact texts, resets checkpoints and removes the records", .timeLimit(.minutes(2)))
+    @Test(
+        "replaying everything moves the exact texts, resets checkpoints and removes the records",
+        .timeLimit(.minutes(2))
+    )
     func replayAll() async throws {
         try await OperationsHarness.run { harness in
             let events = [TestEvent("a.txt"), TestEvent("scans/b.tif"), TestEvent("scans/2026/c.tif")]
@@ -84,7 +87,10 @@ struct DeadLetterReplayerTests {
             for event in [tif1, tif2, text] { try await harness.deadLetter(event) }
             try await harness.deadLetterUndecodable("garbage")
 
-            let report = try await harness.replayer().replay(filter: ReplayFilter(blobPattern: "scans/*.tif"), dryRun: false)
+            let report = try await harness.replayer().replay(
+                filter: ReplayFilter(blobPattern: "scans/*.tif"),
+                dryRun: false
+            )
             #expect(report.counts.moved == 2)
             #expect(report.counts.skippedFilter == 2)
             #expect(report.summary == "moved 2 of 4 dead letters; 2 did not match the filter")
@@ -95,7 +101,10 @@ struct DeadLetterReplayerTests {
             #expect(try harness.store.deadLetters().count == 2)
 
             // With the container, and `?` for one character.
-            let second = try await harness.replayer().replay(filter: ReplayFilter(blobPattern: "input/notes/readm?.txt"), dryRun: false)
+            let second = try await harness.replayer().replay(
+                filter: ReplayFilter(blobPattern: "input/notes/readm?.txt"),
+                dryRun: false
+            )
             #expect(second.counts.moved == 1)
             #expect(second.rows.first { $0.action == .moved }?.blob == "input/notes/readme.txt")
             #expect(try await harness.visibleTexts(harness.poisonQueue) == ["garbage"])
@@ -114,7 +123,10 @@ struct DeadLetterReplayerTests {
             #expect(try await harness.visibleTexts(harness.queue) == [events[1].messageText])
             #expect(try harness.store.load(harness.key("b.txt", eTag: events[1].eTag))?.step == .received)
             #expect(try harness.store.load(harness.key("a.txt", eTag: events[0].eTag))?.step == .deadLettered)
-            #expect(try harness.store.deadLetters().map(\.eventID) .sorted { ($0 ?? "") < ($1 ?? "") } == [events[0].id, events[2].id].sorted())
+            #expect(
+                try harness.store.deadLetters().map(\.eventID).sorted { ($0 ?? "") < ($1 ?? "") }
+                    == [events[0].id, events[2].id].sorted()
+            )
         }
     }
 
@@ -123,7 +135,10 @@ struct DeadLetterReplayerTests {
         try await OperationsHarness.run { harness in
             for index in 0..<5 { try await harness.deadLetter(TestEvent("file-\(index).txt")) }
 
-            let report = try await harness.replayer().replay(filter: ReplayFilter(blobPattern: "file-*", limit: 2), dryRun: false)
+            let report = try await harness.replayer().replay(
+                filter: ReplayFilter(blobPattern: "file-*", limit: 2),
+                dryRun: false
+            )
             #expect(report.counts.moved == 2)
             #expect(report.counts.skippedLimit == 3)
             #expect(report.summary == "moved 2 of 5 dead letters; 3 left by the limit")
@@ -145,16 +160,26 @@ struct DeadLetterReplayerTests {
             try await harness.deadLetter(new)
             let clock: @Sendable () -> Date = { now }
 
-            let newer = try await harness.replayer(clock: clock).replay(filter: ReplayFilter(newerThan: .seconds(2)), dryRun: true)
+            let newer = try await harness.replayer(clock: clock).replay(
+                filter: ReplayFilter(newerThan: .seconds(2)),
+                dryRun: true
+            )
             #expect(newer.rows.filter { $0.action == .wouldMove }.map(\.blob) == ["input/new.txt"])
-            let older = try await harness.replayer(clock: clock).replay(filter: ReplayFilter(olderThan: .seconds(2)), dryRun: true)
+            let older = try await harness.replayer(clock: clock).replay(
+                filter: ReplayFilter(olderThan: .seconds(2)),
+                dryRun: true
+            )
             #expect(older.rows.filter { $0.action == .wouldMove }.map(\.blob) == ["input/old.txt"])
             let neither = try await harness.replayer(clock: clock).replay(
-                filter: ReplayFilter(olderThan: .seconds(2), newerThan: .seconds(2)), dryRun: true
+                filter: ReplayFilter(olderThan: .seconds(2), newerThan: .seconds(2)),
+                dryRun: true
             )
             #expect(neither.counts.wouldMove == 0)
 
-            let moved = try await harness.replayer(clock: clock).replay(filter: ReplayFilter(olderThan: .seconds(2)), dryRun: false)
+            let moved = try await harness.replayer(clock: clock).replay(
+                filter: ReplayFilter(olderThan: .seconds(2)),
+                dryRun: false
+            )
             #expect(moved.counts.moved == 1)
             #expect(try await harness.visibleTexts(harness.queue) == [old.messageText])
             #expect(try await harness.visibleTexts(harness.poisonQueue) == [new.messageText])
@@ -238,7 +263,10 @@ struct DeadLetterReplayerTests {
         }
     }
 
-    @Test("a missing poison queue is an empty replay with a note; a missing work queue is an error", .timeLimit(.minutes(2)))
+    @Test(
+        "a missing poison queue is an empty replay with a note; a missing work queue is an error",
+        .timeLimit(.minutes(2))
+    )
     func missingQueues() async throws {
         try await OperationsHarness.run(createQueues: false) { harness in
             let dry = try await harness.replayer().replay(filter: ReplayFilter(), dryRun: true)
@@ -265,7 +293,10 @@ struct DeadLetterReplayerTests {
             #expect(Set(dry.rows.map(\.messageID)).count == 40)
             #expect(try await harness.poisonQueue.peekMessages(maxMessages: 32).count == 32)
 
-            let report = try await harness.replayer().replay(filter: ReplayFilter(blobPattern: "bulk/1*"), dryRun: false)
+            let report = try await harness.replayer().replay(
+                filter: ReplayFilter(blobPattern: "bulk/1*"),
+                dryRun: false
+            )
             #expect(report.counts.moved == 11)
             #expect(try await harness.queue.properties().approximateMessageCount == 11)
             #expect(try await harness.poisonQueue.properties().approximateMessageCount == 29)

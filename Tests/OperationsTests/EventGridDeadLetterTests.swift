@@ -8,7 +8,10 @@ import Testing
 struct EventGridDeadLetterTests {
     /// `events` as Event Grid writes them into a dead-letter blob: a JSON array, each event with
     /// its dead-letter members added.
-    private static func deadLetterBlob(_ events: [TestEvent], reason: String = "MaxDeliveryAttemptsExceeded") throws -> [UInt8] {
+    private static func deadLetterBlob(
+        _ events: [TestEvent],
+        reason: String = "MaxDeliveryAttemptsExceeded"
+    ) throws -> [UInt8] {
         let objects = try events.map { event -> [String: Any] in
             var object = try #require(try JSONSerialization.jsonObject(with: Data(event.json.utf8)) as? [String: Any])
             object["deadLetterReason"] = reason
@@ -29,17 +32,29 @@ struct EventGridDeadLetterTests {
             let first = [TestEvent("a.txt"), TestEvent("scans/b.tif")]
             let second = [TestEvent("c.txt")]
             try await container.blob("BLOBFLOW-EVENTS/2026/11/20/9/1111.json").upload(try Self.deadLetterBlob(first))
-            try await container.blob("BLOBFLOW-EVENTS/2026/11/21/3/2222.json").upload(try Self.deadLetterBlob(second, reason: "TimeToLiveExceeded"))
+            try await container.blob("BLOBFLOW-EVENTS/2026/11/21/3/2222.json").upload(
+                try Self.deadLetterBlob(second, reason: "TimeToLiveExceeded")
+            )
             try await container.blob("BLOBFLOW-EVENTS/2026/11/21/4/3333.json").upload(Array("not json".utf8))
-            try await container.blob("OTHER-SUBSCRIPTION/2026/11/21/4/4444.json").upload(try Self.deadLetterBlob([TestEvent("other.txt")]))
+            try await container.blob("OTHER-SUBSCRIPTION/2026/11/21/4/4444.json").upload(
+                try Self.deadLetterBlob([TestEvent("other.txt")])
+            )
 
-            let dry = try await harness.replayer().replayEventGridDeadLetters(container: container, prefix: "BLOBFLOW-EVENTS/", dryRun: true)
+            let dry = try await harness.replayer().replayEventGridDeadLetters(
+                container: container,
+                prefix: "BLOBFLOW-EVENTS/",
+                dryRun: true
+            )
             #expect(dry.rows.count == 3)
             #expect(dry.rows.filter { $0.action == .wouldMove }.map(\.events) == [2, 1])
             #expect(try await harness.visibleTexts(harness.queue).isEmpty)
             #expect(try await container.listBlobs().allBlobs().count == 4)
 
-            let report = try await harness.replayer().replayEventGridDeadLetters(container: container, prefix: "BLOBFLOW-EVENTS/", dryRun: false)
+            let report = try await harness.replayer().replayEventGridDeadLetters(
+                container: container,
+                prefix: "BLOBFLOW-EVENTS/",
+                dryRun: false
+            )
             #expect(report.rows.map(\.action.code) == ["moved", "moved", "failed"])
             #expect(report.rows[0].eventIDs == first.map(\.id))
             #expect(report.rows[0].deadLetterReasons == ["MaxDeliveryAttemptsExceeded"])
@@ -51,7 +66,9 @@ struct EventGridDeadLetterTests {
             var decodedIDs: [String] = []
             for message in messages {
                 guard case .work(let item) = MessageDecoder.decode(message.text, filter: harness.filter) else {
-                    Issue.record("a replayed Event Grid dead letter is not work: \(MessageDecoder.describe(MessageDecoder.decode(message.text, filter: harness.filter)))")
+                    Issue.record(
+                        "a replayed Event Grid dead letter is not work: \(MessageDecoder.describe(MessageDecoder.decode(message.text, filter: harness.filter)))"
+                    )
                     continue
                 }
                 decodedIDs.append(item.eventID)

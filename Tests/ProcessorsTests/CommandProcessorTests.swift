@@ -1,7 +1,7 @@
 import BlobEvents
-import Processing
 import Foundation
 import Glibc
+import Processing
 import Processors
 import StorageClient
 import Testing
@@ -11,7 +11,9 @@ struct CommandProcessorTests {
     @Test("runs the app, uploads nested outputs with source metadata, then the log, then the manifest")
     func success() async throws {
         try await ProcessorFixture.with { fixture in
-            let app = try fixture.script("app.sh", """
+            let app = try fixture.script(
+                "app.sh",
+                """
                 set -e
                 out="$2"
                 mkdir -p "$out/sub/dir"
@@ -21,7 +23,8 @@ struct CommandProcessorTests {
                 printf '%s\\n' "$1" "$3" "$4" > "$out/../args.txt"
                 echo "hello from the app"
                 echo "a warning" >&2
-                """)
+                """
+            )
             var configuration = fixture.configuration(app, arguments: ["{input}", "{output}", "{name}", "{stem}"])
             configuration.inputPrefix = "incoming/"
             configuration.outputPrefix = "results/"
@@ -33,9 +36,12 @@ struct CommandProcessorTests {
             let result = try await fixture.run(processor, item, attempt: 2, steps: steps)
 
             let base = "results/2025/report one.txt"
-            #expect(result.outputs.map(\.name) == [
-                "\(base)/a.json", "\(base)/c", "\(base)/sub/dir/b.csv", "\(base)/_blobflow.log", "\(base)/_manifest.json",
-            ])
+            #expect(
+                result.outputs.map(\.name) == [
+                    "\(base)/a.json", "\(base)/c", "\(base)/sub/dir/b.csv", "\(base)/_blobflow.log",
+                    "\(base)/_manifest.json",
+                ]
+            )
             #expect(engine.uploads.last == "\(base)/_manifest.json")
             #expect(engine.uploads.dropLast().last == "\(base)/_blobflow.log")
             #expect(steps.reached == ["downloaded", "processed", "uploaded"])
@@ -56,7 +62,9 @@ struct CommandProcessorTests {
                 #expect(properties.contentMD5.map { Data($0).base64EncodedString() } == want.md5)
                 #expect(properties.metadata["blobflow_source_container"] == "input")
                 #expect(properties.metadata["blobflow_source_blob"] == "incoming/2025/report%20one.txt")
-                #expect(properties.metadata["blobflow_source_etag"] == item.eTag.replacingOccurrences(of: "\"", with: ""))
+                #expect(
+                    properties.metadata["blobflow_source_etag"] == item.eTag.replacingOccurrences(of: "\"", with: "")
+                )
                 #expect(properties.metadata["blobflow_event_id"] == item.eventID)
             }
             #expect(try await fixture.outputText("\(base)/sub/dir/b.csv") == "x,y\n1,2\n")
@@ -71,7 +79,9 @@ struct CommandProcessorTests {
 
             let manifestBlob = fixture.output.blob("\(base)/_manifest.json")
             #expect(try await manifestBlob.properties().contentType == "application/json")
-            let manifest = try #require(try JSONSerialization.jsonObject(with: Data(try await manifestBlob.downloadBytes())) as? [String: Any])
+            let manifest = try #require(
+                try JSONSerialization.jsonObject(with: Data(try await manifestBlob.downloadBytes())) as? [String: Any]
+            )
             let source = try #require(manifest["source"] as? [String: Any])
             #expect(source["container"] as? String == "input")
             #expect(source["blob"] as? String == "incoming/2025/report one.txt")
@@ -87,7 +97,9 @@ struct CommandProcessorTests {
             let timings = try #require(manifest["timings"] as? [String: Any])
             #expect(Set(timings.keys) == ["download", "process", "upload"])
             let completedAt = try #require(manifest["completedAt"] as? String)
-            #expect(try Date(completedAt, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) <= Date())
+            #expect(
+                try Date(completedAt, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) <= Date()
+            )
         }
     }
 
@@ -119,13 +131,16 @@ struct CommandProcessorTests {
     @Test("another exit status is retryable, with the end of the log in the message and nothing uploaded")
     func otherExit() async throws {
         try await ProcessorFixture.with { fixture in
-            let app = try fixture.script("app.sh", """
+            let app = try fixture.script(
+                "app.sh",
+                """
                 i=1
                 while [ $i -le 40 ]; do echo "line $i"; i=$((i+1)); done
                 echo "the real problem" >&2
                 echo partial > "$BLOBFLOW_OUTPUT_DIR/partial.txt"
                 exit 3
-                """)
+                """
+            )
             let engine = fixture.engine()
             let processor = CommandProcessor(configuration: fixture.configuration(app), engine: engine)
             let item = try await fixture.upload("crash.txt")
@@ -154,23 +169,31 @@ struct CommandProcessorTests {
     @Test("cancellation stops the app and its children", arguments: [false, true])
     func cancellation(ignoresSIGTERM: Bool) async throws {
         try await ProcessorFixture.with { fixture in
-            let app = try fixture.script("app.sh", """
+            let app = try fixture.script(
+                "app.sh",
+                """
                 \(ignoresSIGTERM ? "trap '' TERM" : "")
                 echo $$ > app.pid.tmp && mv app.pid.tmp app.pid
                 sleep 600 &
                 echo $! > child.pid.tmp && mv child.pid.tmp child.pid
                 wait
-                """)
+                """
+            )
             let processor = CommandProcessor(configuration: fixture.configuration(app), engine: fixture.engine())
             let item = try await fixture.upload("slow.txt")
             let task = Task { try await fixture.run(processor, item) }
-            let appPID = fixture.workDirectory + "/app.pid", childPID = fixture.workDirectory + "/child.pid"
+            let appPID = fixture.workDirectory + "/app.pid"
+            let childPID = fixture.workDirectory + "/child.pid"
             let startDeadline = ContinuousClock.now + .seconds(60)
-            while !(FileManager.default.fileExists(atPath: appPID) && FileManager.default.fileExists(atPath: childPID)), ContinuousClock.now < startDeadline {
+            while !(FileManager.default.fileExists(atPath: appPID) && FileManager.default.fileExists(atPath: childPID)),
+                ContinuousClock.now < startDeadline
+            {
                 try await Task.sleep(for: .milliseconds(50))
             }
             let pids = try [appPID, childPID].map { path in
-                try #require(fixture.localText(path).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+                try #require(
+                    fixture.localText(path).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                )
             }
             #expect(pids.allSatisfy { !processEnded($0) })
 
@@ -226,9 +249,12 @@ struct CommandProcessorTests {
             var options = TransferOptions()
             options.requiredETag = item.eTag
             let target = fixture.folder + "/pinned"
-            await #expect { _ = try await fixture.input.blob("pinned.txt").download(to: target, options: options) } throws: { error in
+            await #expect {
+                _ = try await fixture.input.blob("pinned.txt").download(to: target, options: options)
+            } throws: { error in
                 guard let error = error as? StorageError else { return false }
-                return error.isConditionNotMet && error.status == 412 && error.message.hasPrefix("the blob was replaced after the event was raised")
+                return error.isConditionNotMet && error.status == 412
+                    && error.message.hasPrefix("the blob was replaced after the event was raised")
             }
             options.requiredETag = newETag
             let result = try await fixture.input.blob("pinned.txt").download(to: target, options: options)
@@ -237,7 +263,10 @@ struct CommandProcessorTests {
         }
     }
 
-    @Test("hostile blob names are staged inside the work folder", arguments: ["../../etc/x", "a/b/../../../x", "dir/..", "tricky\u{1}\\name"])
+    @Test(
+        "hostile blob names are staged inside the work folder",
+        arguments: ["../../etc/x", "a/b/../../../x", "dir/..", "tricky\u{1}\\name"]
+    )
     func hostileNames(name: String) async throws {
         try await ProcessorFixture.with { fixture in
             let app = try fixture.script("app.sh", "cp \"$1\" \"$BLOBFLOW_OUTPUT_DIR/copy\"")
@@ -245,7 +274,10 @@ struct CommandProcessorTests {
             // stored: the engine serves the event's name from an ordinary blob.
             let real = try await fixture.upload("hostile-source.txt")
             let engine = fixture.engine(redirects: [name: "hostile-source.txt"])
-            let processor = CommandProcessor(configuration: fixture.configuration(app, arguments: ["{input}"]), engine: engine)
+            let processor = CommandProcessor(
+                configuration: fixture.configuration(app, arguments: ["{input}"]),
+                engine: engine
+            )
             let item = fixture.item(name, eTag: real.eTag, contentLength: real.contentLength)
             let result = try await fixture.run(processor, item)
 
@@ -266,15 +298,21 @@ struct CommandProcessorTests {
         }
     }
 
-    @Test("a symbolic link or fifo anywhere in the output refuses the whole output", arguments: ["ln -s /etc/passwd output/ok/deeper/leak", "mkfifo output/ok/deeper/leak"])
+    @Test(
+        "a symbolic link or fifo anywhere in the output refuses the whole output",
+        arguments: ["ln -s /etc/passwd output/ok/deeper/leak", "mkfifo output/ok/deeper/leak"]
+    )
     func unsafeOutput(command: String) async throws {
         try await ProcessorFixture.with { fixture in
-            let app = try fixture.script("app.sh", """
+            let app = try fixture.script(
+                "app.sh",
+                """
                 set -e
                 mkdir -p output/ok/deeper
                 printf x > output/ok/file.txt
                 \(command)
-                """)
+                """
+            )
             let engine = fixture.engine()
             let processor = CommandProcessor(configuration: fixture.configuration(app), engine: engine)
             let item = try await fixture.upload("links.txt")
@@ -296,7 +334,11 @@ struct CommandProcessorTests {
             let item = try await fixture.upload("empty.txt")
             let result = try await fixture.run(processor, item)
             #expect(result.outputs.map(\.name) == ["empty.txt/_blobflow.log", "empty.txt/_manifest.json"])
-            let manifest = try #require(try JSONSerialization.jsonObject(with: Data(try await fixture.output.blob("empty.txt/_manifest.json").downloadBytes())) as? [String: Any])
+            let manifest = try #require(
+                try JSONSerialization.jsonObject(
+                    with: Data(try await fixture.output.blob("empty.txt/_manifest.json").downloadBytes())
+                ) as? [String: Any]
+            )
             #expect((manifest["outputs"] as? [Any])?.isEmpty == true)
 
             configuration.requireOutputs = true
@@ -311,11 +353,14 @@ struct CommandProcessorTests {
     func resume() async throws {
         try await ProcessorFixture.with { fixture in
             let counter = fixture.folder + "/runs"
-            let app = try fixture.script("app.sh", """
+            let app = try fixture.script(
+                "app.sh",
+                """
                 n=$(cat "$COUNTER" 2>/dev/null || echo 0)
                 echo $((n + 1)) > "$COUNTER"
                 printf done > "$BLOBFLOW_OUTPUT_DIR/result.txt"
-                """)
+                """
+            )
             var configuration = fixture.configuration(app)
             configuration.environment = ["COUNTER": counter]
             let engine = fixture.engine()
@@ -351,8 +396,10 @@ struct CommandProcessorTests {
             var configuration = fixture.configuration(app)
             configuration.inheritedEnvironment = [
                 "PATH": "/usr/bin:/bin", "HOME": fixture.folder, "LANG": "C.UTF-8",
-                "AZURE_STORAGE_KEY": "secret-1", "AZURE_STORAGE_CONNECTION_STRING": "secret-2", "AZURE_STORAGE_SAS_TOKEN": "secret-3",
-                "IDENTITY_HEADER": "secret-4", "AZURE_CLIENT_SECRET": "secret-5", "MY_DB_PASSWORD": "secret-6", "GITHUB_TOKEN": "secret-7",
+                "AZURE_STORAGE_KEY": "secret-1", "AZURE_STORAGE_CONNECTION_STRING": "secret-2",
+                "AZURE_STORAGE_SAS_TOKEN": "secret-3",
+                "IDENTITY_HEADER": "secret-4", "AZURE_CLIENT_SECRET": "secret-5", "MY_DB_PASSWORD": "secret-6",
+                "GITHUB_TOKEN": "secret-7",
                 "api_key": "secret-8", "BLOBFLOW_STORAGE_CONNECTION_STRING": "secret-9",
             ]
             configuration.environment = ["APP_MODE": "test"]
@@ -387,7 +434,10 @@ struct CommandProcessorTests {
         }
     }
 
-    @Test("a program that cannot be started is permanent", arguments: [["/nonexistent/app"], ["no-such-program-blobflow"], ["{input}"]])
+    @Test(
+        "a program that cannot be started is permanent",
+        arguments: [["/nonexistent/app"], ["no-such-program-blobflow"], ["{input}"]]
+    )
     func notStartable(command: [String]) async throws {
         try await ProcessorFixture.with { fixture in
             var configuration = fixture.configuration("unused")

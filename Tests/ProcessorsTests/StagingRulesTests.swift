@@ -1,23 +1,27 @@
 import Processing
-@testable import Processors
 import Testing
+
+@testable import Processors
 
 @Suite("Naming, substitution and environment rules")
 struct StagingRulesTests {
-    @Test("staging file names stay one harmless segment", arguments: [
-        ("data/report.csv", "report.csv"),
-        ("../../etc/x", "x"),
-        ("a/b/../../../x", "x"),
-        ("dir/..", "_"),
-        ("dir/.", "_"),
-        ("dir/", "_"),
-        ("", "_"),
-        ("..", "_"),
-        ("/etc/passwd", "passwd"),
-        ("bad\u{0}name\u{1F}\u{7F}", "bad_name__"),
-        ("back\\slash", "back_slash"),
-        ("...", "..."),
-    ])
+    @Test(
+        "staging file names stay one harmless segment",
+        arguments: [
+            ("data/report.csv", "report.csv"),
+            ("../../etc/x", "x"),
+            ("a/b/../../../x", "x"),
+            ("dir/..", "_"),
+            ("dir/.", "_"),
+            ("dir/", "_"),
+            ("", "_"),
+            ("..", "_"),
+            ("/etc/passwd", "passwd"),
+            ("bad\u{0}name\u{1F}\u{7F}", "bad_name__"),
+            ("back\\slash", "back_slash"),
+            ("...", "..."),
+        ]
+    )
     func safeFileName(blobName: String, expected: String) {
         #expect(SafeFileName.forBlob(blobName) == expected)
     }
@@ -49,7 +53,9 @@ struct StagingRulesTests {
 
     @Test("placeholders are substituted once, inside arguments, unknown ones kept")
     func placeholders() {
-        let template = ArgumentTemplate(values: ["input": "/w/input/{output}.txt", "output": "/w/output", "name": "a b; rm -rf /", "stem": "x"])
+        let template = ArgumentTemplate(values: [
+            "input": "/w/input/{output}.txt", "output": "/w/output", "name": "a b; rm -rf /", "stem": "x",
+        ])
         #expect(template.substitute("--in={input}") == "--in=/w/input/{output}.txt")
         #expect(template.substitute("{output}/{stem}.json") == "/w/output/x.json")
         #expect(template.substitute("{name}") == "a b; rm -rf /")
@@ -60,14 +66,20 @@ struct StagingRulesTests {
     @Test("inherited credentials are stripped; configured and job variables are kept")
     func environment() {
         let environment = AppEnvironment.build(
-            inherited: ["PATH": "/bin", "AZURE_STORAGE_KEY": "k", "SomeApiKey": "k", "DB_PASSWORD": "p", "HOME": "/root", "AZURE_CLIENT_ID": "id"],
+            inherited: [
+                "PATH": "/bin", "AZURE_STORAGE_KEY": "k", "SomeApiKey": "k", "DB_PASSWORD": "p", "HOME": "/root",
+                "AZURE_CLIENT_ID": "id",
+            ],
             inherit: true,
             configured: ["APP_TOKEN": "chosen by the operator"],
             job: ["BLOBFLOW_INPUT": "/w/input/x"]
         )
-        #expect(environment == [
-            "PATH": "/bin", "HOME": "/root", "AZURE_CLIENT_ID": "id", "APP_TOKEN": "chosen by the operator", "BLOBFLOW_INPUT": "/w/input/x",
-        ])
+        #expect(
+            environment == [
+                "PATH": "/bin", "HOME": "/root", "AZURE_CLIENT_ID": "id", "APP_TOKEN": "chosen by the operator",
+                "BLOBFLOW_INPUT": "/w/input/x",
+            ]
+        )
         let bare = AppEnvironment.build(inherited: ["HOME": "/root"], inherit: false, configured: [:], job: [:])
         #expect(bare == ["PATH": AppEnvironment.defaultSearchPath])
     }

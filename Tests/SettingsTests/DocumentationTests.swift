@@ -6,7 +6,8 @@ import Testing
 /// reads, with the same defaults.
 @Suite("Configuration documentation matches the code")
 struct DocumentationTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     @Test("example.env lists every variable with its default, and nothing else")
     func exampleEnv() throws {
@@ -15,14 +16,18 @@ struct DocumentationTests {
         for line in text.split(separator: "\n") {
             var line = Substring(line)
             if line.hasPrefix("# ") { line = line.dropFirst(2) }
-            guard let equals = line.firstIndex(of: "="), line[..<equals].allSatisfy({ $0.isUppercase || $0 == "_" || $0.isNumber }),
+            guard let equals = line.firstIndex(of: "="),
+                line[..<equals].allSatisfy({ $0.isUppercase || $0 == "_" || $0.isNumber }),
                 !line[..<equals].isEmpty
             else { continue }
             documented[String(line[..<equals])] = String(line[line.index(after: equals)...])
         }
         for key in SettingKey.all {
             #expect(documented[key.name] != nil, "example.env does not mention \(key.name)")
-            #expect(documented[key.name] == (key.defaultValue ?? ""), "example.env shows \(key.name)=\(documented[key.name] ?? "nil")")
+            #expect(
+                documented[key.name] == (key.defaultValue ?? ""),
+                "example.env shows \(key.name)=\(documented[key.name] ?? "nil")"
+            )
         }
         // OTEL_* are OpenTelemetry's standard variables, read by the exporter library itself.
         let extra = Set(documented.keys).subtracting(SettingKey.all.map(\.name)).filter { !$0.hasPrefix("OTEL_") }

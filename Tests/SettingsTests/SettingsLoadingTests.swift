@@ -9,7 +9,11 @@ import Testing
 struct SettingsLoadingTests {
     static let key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
-    func load(_ environment: [String: String], flags: [String: String] = [:], file: String? = nil) throws -> BlobflowSettings {
+    func load(
+        _ environment: [String: String],
+        flags: [String: String] = [:],
+        file: String? = nil
+    ) throws -> BlobflowSettings {
         let parsed = try file.map { try EnvironmentFile(parsing: $0, path: ".env") }
         return try BlobflowSettings.load(SettingsValues(flags: flags, processEnvironment: environment, file: parsed))
     }
@@ -60,7 +64,8 @@ struct SettingsLoadingTests {
             """
         let settings = try self.load(
             ["BLOBFLOW_QUEUE": "from-env", "BLOBFLOW_INPUT_CONTAINER": "env-input"],
-            flags: ["BLOBFLOW_QUEUE": "from-flag"], file: file
+            flags: ["BLOBFLOW_QUEUE": "from-flag"],
+            file: file
         )
         #expect(settings.consumer.queueName == "from-flag")
         #expect(settings.consumer.poisonQueueName == "from-flag-poison")
@@ -107,7 +112,9 @@ struct SettingsLoadingTests {
     @Test("credentials: exactly one way to sign in, never echoing a secret")
     func credentials() throws {
         #expect(self.problems([:]).contains { $0.hasPrefix("no storage account") })
-        let both = self.problems(["AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true", "AZURE_STORAGE_ACCOUNT": "acct"])
+        let both = self.problems([
+            "AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true", "AZURE_STORAGE_ACCOUNT": "acct",
+        ])
         #expect(both.contains { $0.contains("one or the other") })
         let badKey = self.problems(["AZURE_STORAGE_ACCOUNT": "acct1", "AZURE_STORAGE_KEY": "not base64 secret!"])
         #expect(badKey.contains { $0.contains("not a base64 account key") })
@@ -134,9 +141,15 @@ struct SettingsLoadingTests {
     func command() throws {
         let base = ["AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true", "BLOBFLOW_PROCESSOR": "command"]
         #expect(self.problems(base).contains { $0.contains("needs BLOBFLOW_COMMAND") })
-        let settings = try self.load(base.merging(["BLOBFLOW_COMMAND": #"python3 'my app.py' --in {input} --title "a \"b\"" c\ d"#]) { $1 })
+        let settings = try self.load(
+            base.merging(["BLOBFLOW_COMMAND": #"python3 'my app.py' --in {input} --title "a \"b\"" c\ d"#]) { $1 }
+        )
         #expect(settings.command == ["python3", "my app.py", "--in", "{input}", "--title", #"a "b""#, "c d"])
-        #expect(self.problems(base.merging(["BLOBFLOW_COMMAND": "run 'unclosed"]) { $1 }).contains { $0.contains("unclosed") })
+        #expect(
+            self.problems(base.merging(["BLOBFLOW_COMMAND": "run 'unclosed"]) { $1 }).contains {
+                $0.contains("unclosed")
+            }
+        )
     }
 
     @Test("durations accept seconds, units and milliseconds")
@@ -155,8 +168,12 @@ struct SettingsLoadingTests {
 
     @Test("an unknown BLOBFLOW_ variable is a warning naming the likely intended one")
     func unknownVariable() throws {
-        let settings = try self.load(["AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true", "BLOBFLOW_CONCURENCY": "8"])
-        #expect(settings.warnings.contains { $0.contains("BLOBFLOW_CONCURENCY") && $0.contains("BLOBFLOW_CONCURRENCY") })
+        let settings = try self.load([
+            "AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true", "BLOBFLOW_CONCURENCY": "8",
+        ])
+        #expect(
+            settings.warnings.contains { $0.contains("BLOBFLOW_CONCURENCY") && $0.contains("BLOBFLOW_CONCURRENCY") }
+        )
     }
 
     @Test("a malformed .env file names each bad line and never its value")
@@ -176,12 +193,17 @@ struct SettingsLoadingTests {
     @Test("transfer and container settings: engines are looked up at start, problems named")
     func processing() throws {
         let base = ["AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true", "PATH": "/nonexistent"]
-        let native = try self.load(base.merging(["BLOBFLOW_PROCESSOR": "command", "BLOBFLOW_COMMAND": "/bin/true"]) { $1 })
+        let native = try self.load(
+            base.merging(["BLOBFLOW_PROCESSOR": "command", "BLOBFLOW_COMMAND": "/bin/true"]) { $1 }
+        )
         #expect(native.processing.transfer == .native, "no azcopy on PATH: the native engine")
-        let found = self.problems(base.merging([
-            "BLOBFLOW_PROCESSOR": "container", "BLOBFLOW_TRANSFER": "fast", "BLOBFLOW_AZCOPY": "/nonexistent/azcopy",
-            "BLOBFLOW_CONTAINER_MOUNTS": "relative:/x", "BLOBFLOW_BLOCK_SIZE_MIB": "0",
-        ]) { $1 })
+        let found = self.problems(
+            base.merging([
+                "BLOBFLOW_PROCESSOR": "container", "BLOBFLOW_TRANSFER": "fast",
+                "BLOBFLOW_AZCOPY": "/nonexistent/azcopy",
+                "BLOBFLOW_CONTAINER_MOUNTS": "relative:/x", "BLOBFLOW_BLOCK_SIZE_MIB": "0",
+            ]) { $1 }
+        )
         #expect(found.contains { $0.hasPrefix("BLOBFLOW_TRANSFER:") })
         #expect(found.contains { $0.hasPrefix("BLOBFLOW_AZCOPY:") })
         #expect(found.contains { $0.contains("needs BLOBFLOW_IMAGE") })
@@ -190,7 +212,8 @@ struct SettingsLoadingTests {
         #expect(found.contains { $0.hasPrefix("BLOBFLOW_BLOCK_SIZE_MIB:") })
         let container = try self.load([
             "AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true", "BLOBFLOW_PROCESSOR": "container",
-            "BLOBFLOW_IMAGE": "localhost/app", "BLOBFLOW_CONTAINER_ENGINE": "/bin/sh", "BLOBFLOW_CONTAINER_NETWORK": "none",
+            "BLOBFLOW_IMAGE": "localhost/app", "BLOBFLOW_CONTAINER_ENGINE": "/bin/sh",
+            "BLOBFLOW_CONTAINER_NETWORK": "none",
             "BLOBFLOW_CONTAINER_MOUNTS": "/etc/app:/config, /data:/data", "BLOBFLOW_CONTAINER_ENV": "A, B",
         ])
         #expect(container.processing.containerEngine == "/bin/sh")

@@ -109,7 +109,8 @@ enum PythonSDKSigner {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw Failure(
-                description: "sdk_signatures.py exited with \(process.terminationStatus): \(String(decoding: stderr, as: UTF8.self))"
+                description:
+                    "sdk_signatures.py exited with \(process.terminationStatus): \(String(decoding: stderr, as: UTF8.self))"
             )
         }
         let results = try JSONDecoder().decode([Result].self, from: stdout)

@@ -165,9 +165,15 @@ extension SASCrossCheckCase {
 
     static let all: [SASCrossCheckCase] = [
         // Service SAS for a blob
-        .init(name: "blob: expiry only", target: .blob(container: "input", blob: "dir/a b.txt"), fields: fields("r") { $0.resource = "b" }),
         .init(
-            name: "blob: start, IP range, https only", target: .blob(container: "input", blob: "report.csv"), account: .other,
+            name: "blob: expiry only",
+            target: .blob(container: "input", blob: "dir/a b.txt"),
+            fields: fields("r") { $0.resource = "b" }
+        ),
+        .init(
+            name: "blob: start, IP range, https only",
+            target: .blob(container: "input", blob: "report.csv"),
+            account: .other,
             fields: fields("racwd") {
                 $0.resource = "b"
                 $0.start = "2026-11-20T09:15:43Z"
@@ -190,28 +196,33 @@ extension SASCrossCheckCase {
             }
         ),
         .init(
-            name: "blob: unicode name, encryption scope", target: .blob(container: "input", blob: "日本語/café 😀.txt"), account: .other,
+            name: "blob: unicode name, encryption scope",
+            target: .blob(container: "input", blob: "日本語/café 😀.txt"),
+            account: .other,
             fields: fields("rw") {
                 $0.resource = "b"
                 $0.encryptionScope = "scope-1"
             }
         ),
         .init(
-            name: "blob: snapshot", target: .blob(container: "input", blob: "a.txt"),
+            name: "blob: snapshot",
+            target: .blob(container: "input", blob: "a.txt"),
             fields: fields("r") {
                 $0.resource = "bs"
                 $0.snapshotTime = "2026-11-20T09:15:43.1234567Z"
             }
         ),
         .init(
-            name: "blob: version", target: .blob(container: "input", blob: "a.txt"),
+            name: "blob: version",
+            target: .blob(container: "input", blob: "a.txt"),
             fields: fields("rd") {
                 $0.resource = "bv"
                 $0.snapshotTime = "2026-11-20T09:15:43.1234567Z"
             }
         ),
         .init(
-            name: "blob: stored access policy only", target: .blob(container: "input", blob: "a.txt"),
+            name: "blob: stored access policy only",
+            target: .blob(container: "input", blob: "a.txt"),
             fields: fields("", expiry: "") {
                 $0.resource = "b"
                 $0.identifier = "policy-1"
@@ -221,7 +232,9 @@ extension SASCrossCheckCase {
         // Service SAS for a container
         .init(name: "container: rwl", target: .container("input"), fields: fields("rwl") { $0.resource = "c" }),
         .init(
-            name: "container: everything", target: .container("output"), account: .other,
+            name: "container: everything",
+            target: .container("output"),
+            account: .other,
             fields: fields("racwdxltfmei") {
                 $0.resource = "c"
                 $0.start = "2026-11-20T09:15:43Z"
@@ -236,7 +249,9 @@ extension SASCrossCheckCase {
         // Service SAS for a queue
         .init(name: "queue: raup", target: .queue("events"), fields: fields("raup")),
         .init(
-            name: "queue: start, IP range, protocol, policy", target: .queue("events-poison"), account: .other,
+            name: "queue: start, IP range, protocol, policy",
+            target: .queue("events-poison"),
+            account: .other,
             fields: fields("rp") {
                 $0.start = "2026-11-20T09:15:43Z"
                 $0.ipRange = "168.1.5.60-168.1.5.70"
@@ -247,14 +262,17 @@ extension SASCrossCheckCase {
 
         // Account SAS
         .init(
-            name: "account: blob package, sco", target: .account(package: "blob"),
+            name: "account: blob package, sco",
+            target: .account(package: "blob"),
             fields: fields("rl") {
                 $0.services = "b"
                 $0.resourceTypes = "sco"
             }
         ),
         .init(
-            name: "account: blob package, every field", target: .account(package: "blob"), account: .other,
+            name: "account: blob package, every field",
+            target: .account(package: "blob"),
+            account: .other,
             fields: fields("rwdlacupitfx") {
                 $0.services = "bqtf"
                 $0.resourceTypes = "sc"
@@ -265,7 +283,8 @@ extension SASCrossCheckCase {
             }
         ),
         .init(
-            name: "account: queue package", target: .account(package: "queue"),
+            name: "account: queue package",
+            target: .account(package: "queue"),
             fields: fields("raup") {
                 $0.services = "q"
                 $0.resourceTypes = "co"
@@ -275,11 +294,14 @@ extension SASCrossCheckCase {
 
         // User delegation SAS
         .init(
-            name: "user delegation: blob", target: .blob(container: "input", blob: "dir/a b.txt"),
-            fields: fields("r") { $0.resource = "b" }, userDelegationKey: blobDelegationKey
+            name: "user delegation: blob",
+            target: .blob(container: "input", blob: "dir/a b.txt"),
+            fields: fields("r") { $0.resource = "b" },
+            userDelegationKey: blobDelegationKey
         ),
         .init(
-            name: "user delegation: blob, every optional field", target: .blob(container: "input", blob: "日本語/café.txt"),
+            name: "user delegation: blob, every optional field",
+            target: .blob(container: "input", blob: "日本語/café.txt"),
             account: .other,
             fields: fields("racwd") {
                 $0.resource = "b"
@@ -297,7 +319,8 @@ extension SASCrossCheckCase {
             userDelegationKey: otherAccountDelegationKey
         ),
         .init(
-            name: "user delegation: blob snapshot", target: .blob(container: "input", blob: "a.txt"),
+            name: "user delegation: blob snapshot",
+            target: .blob(container: "input", blob: "a.txt"),
             fields: fields("r") {
                 $0.resource = "bs"
                 $0.snapshotTime = "2026-11-20T09:15:43.1234567Z"
@@ -305,7 +328,8 @@ extension SASCrossCheckCase {
             userDelegationKey: blobDelegationKey
         ),
         .init(
-            name: "user delegation: container, unauthorized object ID", target: .container("input"),
+            name: "user delegation: container, unauthorized object ID",
+            target: .container("input"),
             fields: fields("rl") {
                 $0.resource = "c"
                 $0.unauthorizedObjectID = "bbbbbbbb-0000-4000-8000-000000000002"
@@ -313,15 +337,19 @@ extension SASCrossCheckCase {
             userDelegationKey: blobDelegationKey
         ),
         .init(
-            name: "user delegation: directory, depth worked out by the SDK", target: .directory(container: "input", path: "d1/d2"),
+            name: "user delegation: directory, depth worked out by the SDK",
+            target: .directory(container: "input", path: "d1/d2"),
             fields: fields("rl") {
                 $0.resource = "d"
                 $0.directoryDepth = 2
             },
-            userDelegationKey: blobDelegationKey, sdkComputesDirectoryDepth: true
+            userDelegationKey: blobDelegationKey,
+            sdkComputesDirectoryDepth: true
         ),
         .init(
-            name: "user delegation: directory, explicit depth", target: .directory(container: "input", path: "d1"), account: .other,
+            name: "user delegation: directory, explicit depth",
+            target: .directory(container: "input", path: "d1"),
+            account: .other,
             fields: fields("r") {
                 $0.resource = "d"
                 $0.directoryDepth = 1
@@ -330,7 +358,8 @@ extension SASCrossCheckCase {
             userDelegationKey: otherAccountDelegationKey
         ),
         .init(
-            name: "user delegation: queue", target: .queue("events"),
+            name: "user delegation: queue",
+            target: .queue("events"),
             fields: fields("rp") {
                 $0.start = "2026-11-20T09:15:43Z"
                 $0.delegatedUserObjectID = "dddddddd-0000-4000-8000-000000000006"

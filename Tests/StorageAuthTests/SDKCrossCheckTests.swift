@@ -15,7 +15,8 @@ import Testing
 struct SDKCrossCheckTests {
     /// The SDK's results for every case, by case name.
     static let sdk: Result<[String: PythonSDKSigner.Result], PythonSDKSigner.Failure> = {
-        let cases = (SharedKeyCrossCheckCase.agreeing + SharedKeyCrossCheckCase.departing).map(\.toolCase)
+        let cases =
+            (SharedKeyCrossCheckCase.agreeing + SharedKeyCrossCheckCase.departing).map(\.toolCase)
             + SASCrossCheckCase.all.map(\.toolCase)
         do {
             return .success(try PythonSDKSigner.run(cases))
@@ -27,7 +28,10 @@ struct SDKCrossCheckTests {
     }()
 
     /// The SDK's result for one case, with a recorded issue when there is none.
-    static func sdkResult(for name: String, sourceLocation: SourceLocation = #_sourceLocation) -> PythonSDKSigner.Result? {
+    static func sdkResult(
+        for name: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> PythonSDKSigner.Result? {
         switch Self.sdk {
         case .failure(let failure):
             Issue.record("the SDK tool failed: \(failure)", sourceLocation: sourceLocation)
@@ -54,8 +58,10 @@ struct SDKCrossCheckTests {
         #expect(SharedKeyAuthorization.authorization(request, key: key) == sdk.authorization)
     }
 
-    @Test("Shared Key: where the SDK departs from the service, the difference is exactly the known one",
-        arguments: SharedKeyCrossCheckCase.departing)
+    @Test(
+        "Shared Key: where the SDK departs from the service, the difference is exactly the known one",
+        arguments: SharedKeyCrossCheckCase.departing
+    )
     func sharedKeyDepartsFromTheSDKOnlyAsDocumented(_ testCase: SharedKeyCrossCheckCase) throws {
         let sdk = try #require(Self.sdkResult(for: testCase.name))
         let departure = try #require(testCase.departure)

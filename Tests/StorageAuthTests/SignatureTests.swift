@@ -30,7 +30,8 @@ import Testing
             encodedPath: "/devstoreaccount1/input/dir/a%20b.txt",
             query: [],
             headers: [
-                ("x-ms-date", "Fri, 20 Nov 2026 09:15:43 GMT"), ("x-ms-version", "2026-10-06"), ("x-ms-blob-type", "BlockBlob"),
+                ("x-ms-date", "Fri, 20 Nov 2026 09:15:43 GMT"), ("x-ms-version", "2026-10-06"),
+                ("x-ms-blob-type", "BlockBlob"),
                 ("Content-Length", "11"), ("Content-Type", "text/plain"), ("x-ms-meta-a-b", "1"), ("x-ms-meta-ab", "2"),
                 ("x-ms-client-request-id", "abc"),
             ]
@@ -38,9 +39,13 @@ import Testing
         let header = SharedKeyAuthorization.authorization(request, key: Self.key)
         #expect(header == "SharedKey devstoreaccount1:XVdM33iEa1Yf5UsgamlfU/ubCMX0E7lbzMwq9doFvps=")
         let parsed = SharedKeyAuthorization.parseAuthorization(header)!
-        #expect(SharedKeyAuthorization.isValid(request, scheme: parsed.scheme, signature: parsed.signature, key: Self.key))
+        #expect(
+            SharedKeyAuthorization.isValid(request, scheme: parsed.scheme, signature: parsed.signature, key: Self.key)
+        )
         let wrongKey = StorageAccountKey(accountName: "devstoreaccount1", base64Key: "AAAA")!
-        #expect(!SharedKeyAuthorization.isValid(request, scheme: parsed.scheme, signature: parsed.signature, key: wrongKey))
+        #expect(
+            !SharedKeyAuthorization.isValid(request, scheme: parsed.scheme, signature: parsed.signature, key: wrongKey)
+        )
     }
 
     @Test func blobSASMatchesThePythonSDK() {
@@ -59,7 +64,10 @@ import Testing
 
     @Test func queueSASMatchesThePythonSDK() {
         let sas = SharedAccessSignature(version: "2026-10-06", permissions: "raup", expiry: "2030-01-02T03:04:05Z")
-        #expect(sas.signed(scope: .queue("events"), key: Self.key).signature == "u7BJv8SfYg08hQS2iIl4mS11lunFh9+/YYQlPXenDog=")
+        #expect(
+            sas.signed(scope: .queue("events"), key: Self.key).signature
+                == "u7BJv8SfYg08hQS2iIl4mS11lunFh9+/YYQlPXenDog="
+        )
     }
 
     @Test func accountSASMatchesThePythonSDK() {
@@ -83,11 +91,16 @@ import Testing
     @Test func userDelegationSASMatchesThePythonSDK() {
         var sas = SharedAccessSignature(version: "2026-10-06", permissions: "r", expiry: "2030-01-02T03:04:05Z")
         sas.resource = "b"
-        let signed = sas.signed(scope: .blob(container: "input", blob: "dir/a b.txt"), userDelegationKey: Self.delegationKey)
+        let signed = sas.signed(
+            scope: .blob(container: "input", blob: "dir/a b.txt"),
+            userDelegationKey: Self.delegationKey
+        )
         #expect(signed.signature == "ji7kmsN6TGgumvpOQtLdIRAOzcI6DQS33/V0ru7e1cM=")
         #expect(signed.isUserDelegation)
         #expect(
-            signed.queryItems.map(\.name) == ["se", "sp", "sv", "sr", "skoid", "sktid", "skt", "ske", "sks", "skv", "sig"]
+            signed.queryItems.map(\.name) == [
+                "se", "sp", "sv", "sr", "skoid", "sktid", "skt", "ske", "sks", "skv", "sig",
+            ]
         )
     }
 
@@ -95,13 +108,18 @@ import Testing
         let sas = SharedAccessSignature(version: "2026-10-06", permissions: "rp", expiry: "2030-01-02T03:04:05Z")
         // The Python SDK copies the key's fields verbatim, whatever its signed service.
         let queueKey = UserDelegationKey(
-            accountName: "devstoreaccount1", signedObjectID: Self.delegationKey.signedObjectID,
-            signedTenantID: Self.delegationKey.signedTenantID, signedStart: Self.delegationKey.signedStart,
-            signedExpiry: Self.delegationKey.signedExpiry, signedService: "q", signedVersion: "2026-10-06",
+            accountName: "devstoreaccount1",
+            signedObjectID: Self.delegationKey.signedObjectID,
+            signedTenantID: Self.delegationKey.signedTenantID,
+            signedStart: Self.delegationKey.signedStart,
+            signedExpiry: Self.delegationKey.signedExpiry,
+            signedService: "q",
+            signedVersion: "2026-10-06",
             value: Self.delegationKey.value
         )!
         #expect(
-            sas.signed(scope: .queue("events"), userDelegationKey: queueKey).signature == "/xT7TftYEQrazgZK2BfX8urMG8vQHYXlw/1NQRUz5Fk="
+            sas.signed(scope: .queue("events"), userDelegationKey: queueKey).signature
+                == "/xT7TftYEQrazgZK2BfX8urMG8vQHYXlw/1NQRUz5Fk="
         )
     }
 
@@ -124,14 +142,22 @@ import Testing
     @Test func aUserDelegationKeyNeedsABase64Value() {
         #expect(
             UserDelegationKey(
-                accountName: "a", signedObjectID: "o", signedTenantID: "t", signedStart: "s", signedExpiry: "e",
-                signedService: "b", signedVersion: "v", value: "not base64!"
+                accountName: "a",
+                signedObjectID: "o",
+                signedTenantID: "t",
+                signedStart: "s",
+                signedExpiry: "e",
+                signedService: "b",
+                signedVersion: "v",
+                value: "not base64!"
             ) == nil
         )
     }
 
     @Test func parsesASASFromAQuery() {
-        let sas = SharedAccessSignature(query: [("se", "2030-01-02T03:04:05Z"), ("sp", "r"), ("sv", "2026-10-06"), ("sr", "b"), ("sig", "x")])
+        let sas = SharedAccessSignature(query: [
+            ("se", "2030-01-02T03:04:05Z"), ("sp", "r"), ("sv", "2026-10-06"), ("sr", "b"), ("sig", "x"),
+        ])
         #expect(sas?.permissions == "r")
         #expect(sas?.resource == "b")
         #expect(SharedAccessSignature(query: [("sp", "r")]) == nil)

@@ -20,7 +20,9 @@ import Testing
         #expect(StorageDate(iso8601: input)?.iso8601(fractionDigits: 7) == expected)
     }
 
-    @Test(arguments: ["", "2026-13-01", "2026-11-21T25:00Z", "yesterday", "2026-11-21T13:42:24", "2026-11-21T13:42:24.Z"])
+    @Test(arguments: [
+        "", "2026-13-01", "2026-11-21T25:00Z", "yesterday", "2026-11-21T13:42:24", "2026-11-21T13:42:24.Z",
+    ])
     func rejectsMalformedDates(input: String) {
         #expect(StorageDate(iso8601: input) == nil)
     }
@@ -59,6 +61,8 @@ import Testing
     @Test func leavesProseAfterSchemeWordsAlone() {
         let message = "Authentication scheme Bearer is not supported in this version."
         #expect(SecretRedaction.redactSecrets(in: message) == message)
-        #expect(SecretRedaction.redactSecrets(in: "Authorization: Bearer eyJ0eXAi.x-1") == "Authorization: Bearer REDACTED")
+        #expect(
+            SecretRedaction.redactSecrets(in: "Authorization: Bearer eyJ0eXAi.x-1") == "Authorization: Bearer REDACTED"
+        )
     }
 }

@@ -10,7 +10,9 @@ struct CurlTransportTests {
     func anonymousRequestGetsAnErrorReply() async throws {
         try await withDevStorage { endpoints in
             let transport = try CurlTransport()
-            let response = try await transport.execute(HTTPRequest(method: "GET", url: endpoints.queueEndpoint() + "/somequeue/messages"))
+            let response = try await transport.execute(
+                HTTPRequest(method: "GET", url: endpoints.queueEndpoint() + "/somequeue/messages")
+            )
             #expect(response.status == 403)
             #expect(response.header("x-ms-error-code") == "AuthenticationFailed")
             #expect(String(decoding: response.body, as: UTF8.self).contains("<Code>AuthenticationFailed</Code>"))
@@ -31,10 +33,17 @@ struct CurlTransportTests {
 
     @Test("a hung server is abandoned after the request timeout")
     func hungServerTimesOut() async throws {
-        try await withDevStorage(configure: { $0.faults = .init(rate: 1, kinds: [.hang], hangSeconds: 20) }) { endpoints in
+        try await withDevStorage(configure: { $0.faults = .init(rate: 1, kinds: [.hang], hangSeconds: 20) }) {
+            endpoints in
             let transport = try CurlTransport()
             await #expect {
-                _ = try await transport.execute(HTTPRequest(method: "GET", url: endpoints.queueEndpoint() + "/q/messages", timeout: .milliseconds(300)))
+                _ = try await transport.execute(
+                    HTTPRequest(
+                        method: "GET",
+                        url: endpoints.queueEndpoint() + "/q/messages",
+                        timeout: .milliseconds(300)
+                    )
+                )
             } throws: { error in
                 (error as? HTTPTransportError)?.isTimeout == true
             }
@@ -45,7 +54,8 @@ struct CurlTransportTests {
 
     @Test("cancelling the task aborts the transfer")
     func cancellationAborts() async throws {
-        try await withDevStorage(configure: { $0.faults = .init(rate: 1, kinds: [.hang], hangSeconds: 20) }) { endpoints in
+        try await withDevStorage(configure: { $0.faults = .init(rate: 1, kinds: [.hang], hangSeconds: 20) }) {
+            endpoints in
             let transport = try CurlTransport()
             let task = Task {
                 try await transport.execute(HTTPRequest(method: "GET", url: endpoints.queueEndpoint() + "/q/messages"))
@@ -65,7 +75,12 @@ struct CurlTransportTests {
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<200 {
                     group.addTask {
-                        try await transport.execute(HTTPRequest(method: index % 2 == 0 ? "GET" : "PUT", url: endpoints.blobEndpoint() + "/c\(index)?restype=container")).status
+                        try await transport.execute(
+                            HTTPRequest(
+                                method: index % 2 == 0 ? "GET" : "PUT",
+                                url: endpoints.blobEndpoint() + "/c\(index)?restype=container"
+                            )
+                        ).status
                     }
                 }
                 for try await status in group {

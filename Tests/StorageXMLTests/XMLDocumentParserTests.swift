@@ -54,7 +54,9 @@ import Glibc
     @Test func enforcesLimits() {
         let deep = String(repeating: "<a>", count: 200) + String(repeating: "</a>", count: 200)
         #expect(throws: XMLParseError.tooDeep(limit: 64)) { try XMLDocumentParser.parse(deep) }
-        #expect(throws: XMLParseError.tooLarge(limit: 10)) { try XMLDocumentParser.parse("<a>0123456789</a>", maxBytes: 10) }
+        #expect(throws: XMLParseError.tooLarge(limit: 10)) {
+            try XMLDocumentParser.parse("<a>0123456789</a>", maxBytes: 10)
+        }
         #expect(throws: XMLParseError.empty) { try XMLDocumentParser.parse("") }
     }
 
@@ -71,7 +73,8 @@ import Glibc
     }
 
     @Test func survivesGarbage() {
-        for input in ["<", "<a>", "</a>", "<a></b>", "\u{0}\u{1}", "<a><b></a>", "<?xml version=\"1.0\"?>", "<a/><b/>"] {
+        for input in ["<", "<a>", "</a>", "<a></b>", "\u{0}\u{1}", "<a><b></a>", "<?xml version=\"1.0\"?>", "<a/><b/>"]
+        {
             #expect(throws: XMLParseError.self) { try XMLDocumentParser.parse(input) }
         }
     }

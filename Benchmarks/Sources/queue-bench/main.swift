@@ -49,7 +49,9 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                 if messages.isEmpty { return }
                 try await withThrowingTaskGroup(of: Void.self) { deletes in
                     for message in messages {
-                        deletes.addTask { try await queue.deleteMessage(id: message.messageID, popReceipt: message.popReceipt) }
+                        deletes.addTask {
+                            try await queue.deleteMessage(id: message.messageID, popReceipt: message.popReceipt)
+                        }
                     }
                     try await deletes.waitForAll()
                 }
@@ -61,4 +63,6 @@ try await withThrowingTaskGroup(of: Void.self) { group in
 }
 let drainSeconds = seconds(since: drainStart)
 let count = drained.load(ordering: .relaxed)
-print(#"{"messages": \#(count), "put_per_s": \#(Double(total) / putSeconds), "drain_per_s": \#(Double(count) / drainSeconds)}"#)
+print(
+    #"{"messages": \#(count), "put_per_s": \#(Double(total) / putSeconds), "drain_per_s": \#(Double(count) / drainSeconds)}"#
+)

@@ -8,7 +8,12 @@ import StorageHTTP
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 6, ["upload", "download"].contains(arguments[1]) else {
-    FileHandle.standardError.write(Data("usage: transfer-bench upload|download CONNECTION_STRING CONTAINER BLOB FILE [BLOCK_MIB] [CONCURRENCY]\n".utf8))
+    FileHandle.standardError.write(
+        Data(
+            "usage: transfer-bench upload|download CONNECTION_STRING CONTAINER BLOB FILE [BLOCK_MIB] [CONCURRENCY]\n"
+                .utf8
+        )
+    )
     exit(2)
 }
 let direction = arguments[1]
@@ -27,4 +32,6 @@ if direction == "upload" {
 }
 let elapsed = ContinuousClock.now - started
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-print(#"{"direction": "\#(direction)", "bytes": \#(bytes), "seconds": \#(seconds), "mb_per_s": \#(Double(bytes) / seconds / 1e6)}"#)
+print(
+    #"{"direction": "\#(direction)", "bytes": \#(bytes), "seconds": \#(seconds), "mb_per_s": \#(Double(bytes) / seconds / 1e6)}"#
+)

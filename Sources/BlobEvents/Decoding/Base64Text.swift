@@ -29,7 +29,10 @@ enum Base64Text {
                 throw Invalid(explanation: "data continues after '=' padding at offset \(offset)")
             }
             guard let value = Self.value(of: byte) else {
-                throw Invalid(explanation: "\(Excerpt.character(at: offset, in: text)) at offset \(offset) is outside the base64 alphabet")
+                throw Invalid(
+                    explanation:
+                        "\(Excerpt.character(at: offset, in: text)) at offset \(offset) is outside the base64 alphabet"
+                )
             }
             accumulator = accumulator << 6 | UInt32(value)
             pending += 1

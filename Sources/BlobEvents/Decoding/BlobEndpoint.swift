@@ -42,7 +42,9 @@ struct BlobEndpoint: Equatable {
             return "data.url \(Excerpt.quote(url)) is not an http or https URL"
         }
         let rest = url.utf8.dropFirst(scheme.count + 3)
-        let authorityEnd = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rest.endIndex
+        let authorityEnd =
+            rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+            ?? rest.endIndex
         let authorityText = Substring(rest[rest.startIndex..<authorityEnd])
         guard !authorityText.contains("@") else {
             return "data.url \(Excerpt.quote(url)) carries user information before its host"
@@ -52,14 +54,16 @@ struct BlobEndpoint: Equatable {
         }
         let defaultPort = scheme == "https" ? 443 : 80
         guard self.isSameService(as: actual), (self.port ?? defaultPort) == (actual.port ?? defaultPort) else {
-            return "data.url names another account: its host \(Excerpt.quote(actual.display)) is not the configured blob endpoint "
+            return
+                "data.url names another account: its host \(Excerpt.quote(actual.display)) is not the configured blob endpoint "
                 + Excerpt.quote(self.display)
         }
         if self.isPathStyle {
             let path = Substring(rest[authorityEnd...]).drop { $0 == "/" }
             let segment = path.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
             guard segment.lowercased() == account.lowercased() else {
-                return "data.url names another account: its first path segment \(Excerpt.quote(segment)) is not the configured account "
+                return
+                    "data.url names another account: its first path segment \(Excerpt.quote(segment)) is not the configured account "
                     + Excerpt.quote(account)
             }
         }
@@ -102,7 +106,8 @@ struct BlobEndpoint: Equatable {
         guard !host.isEmpty, !host.contains("/"), !host.contains("@") else { return nil }
         var port: Int?
         if let portText {
-            guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCIIDigit), let value = Int(portText), value <= 65535
+            guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCIIDigit),
+                let value = Int(portText), value <= 65535
             else { return nil }
             port = value
         }

@@ -20,7 +20,8 @@ struct EventEnvelope {
             if let version = try reader.optionalString("specversion"), version != "1.0" {
                 throw PoisonReason(
                     code: "unsupported-schema",
-                    message: "the event is CloudEvents \(Excerpt.quote(version, limit: 20)); only CloudEvents 1.0 is supported"
+                    message:
+                        "the event is CloudEvents \(Excerpt.quote(version, limit: 20)); only CloudEvents 1.0 is supported"
                 )
             }
             self.schema = .cloudEvents
@@ -33,11 +34,14 @@ struct EventEnvelope {
         } else {
             throw PoisonReason(
                 code: "missing-field",
-                message: "the JSON object has neither \"eventType\" (Event Grid schema) nor \"type\" and \"specversion\" (CloudEvents 1.0)"
+                message:
+                    "the JSON object has neither \"eventType\" (Event Grid schema) nor \"type\" and \"specversion\" (CloudEvents 1.0)"
             )
         }
         self.id = try reader.string("id")
-        guard !self.id.isEmpty else { throw PoisonReason(code: "missing-field", message: "the event's \"id\" is empty") }
+        guard !self.id.isEmpty else {
+            throw PoisonReason(code: "missing-field", message: "the event's \"id\" is empty")
+        }
         self.subject = try reader.string("subject")
     }
 }

@@ -57,7 +57,8 @@ struct FieldReader {
         case .scalar(.integer(let value)) where value >= 0:
             return value
         case .scalar(.string(let text)):
-            guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            guard !text.isEmpty, text.utf8.count <= 18,
+                text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
                 let value = Int64(text)
             else {
                 throw PoisonReason(
@@ -67,9 +68,15 @@ struct FieldReader {
             }
             return value
         case .scalar(.integer(let value)):
-            throw PoisonReason(code: "wrong-type", message: "\"\(self.path)\(key)\" is \(value), a negative number of bytes")
+            throw PoisonReason(
+                code: "wrong-type",
+                message: "\"\(self.path)\(key)\" is \(value), a negative number of bytes"
+            )
         case .scalar(.number(let value)):
-            throw PoisonReason(code: "wrong-type", message: "\"\(self.path)\(key)\" is \(value), not a whole number of bytes")
+            throw PoisonReason(
+                code: "wrong-type",
+                message: "\"\(self.path)\(key)\" is \(value), not a whole number of bytes"
+            )
         case let other?:
             throw self.wrongType(key, other, expected: "a number")
         }

@@ -24,7 +24,8 @@ struct MessageBody {
         guard size <= Self.maximumSize else {
             throw PoisonReason(
                 code: "too-large",
-                message: "the message is \(size) bytes, more than a queue message's 64 KiB, so it is not an Event Grid event"
+                message:
+                    "the message is \(size) bytes, more than a queue message's 64 KiB, so it is not an Event Grid event"
             )
         }
         let trimmed = Self.trimmed(Substring(text))
@@ -42,19 +43,24 @@ struct MessageBody {
         } catch {
             throw PoisonReason(
                 code: "not-json",
-                message: "the message is neither JSON (it does not start with '{' or '[') nor base64 (\(error.explanation)): "
+                message:
+                    "the message is neither JSON (it does not start with '{' or '[') nor base64 (\(error.explanation)): "
                     + Excerpt.quote(trimmed)
             )
         }
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
             throw PoisonReason(
                 code: "bad-base64",
-                message: "the message is base64 but its \(bytes.count) decoded bytes are not UTF-8 text, so not JSON (they start \(Excerpt.hex(bytes)))"
+                message:
+                    "the message is base64 but its \(bytes.count) decoded bytes are not UTF-8 text, so not JSON (they start \(Excerpt.hex(bytes)))"
             )
         }
         let inner = Self.trimmed(Substring(decoded))
-        guard let innerFirst = inner.utf8.first, innerFirst == UInt8(ascii: "{") || innerFirst == UInt8(ascii: "[") else {
-            let twice = (try? Base64Text.decode(inner)).map { $0.first == UInt8(ascii: "{") || $0.first == UInt8(ascii: "[") } ?? false
+        guard let innerFirst = inner.utf8.first, innerFirst == UInt8(ascii: "{") || innerFirst == UInt8(ascii: "[")
+        else {
+            let twice =
+                (try? Base64Text.decode(inner)).map { $0.first == UInt8(ascii: "{") || $0.first == UInt8(ascii: "[") }
+                ?? false
             throw PoisonReason(
                 code: "bad-base64",
                 message: twice
@@ -73,7 +79,8 @@ struct MessageBody {
         guard shape.maximumDepth <= Self.maximumDepth else {
             throw PoisonReason(
                 code: "too-deep",
-                message: "the JSON\(carried) nests arrays or objects \(shape.maximumDepth) levels deep; an event needs 4"
+                message:
+                    "the JSON\(carried) nests arrays or objects \(shape.maximumDepth) levels deep; an event needs 4"
             )
         }
         do {
@@ -83,11 +90,15 @@ struct MessageBody {
             if shape.isUnterminated {
                 throw PoisonReason(
                     code: "truncated",
-                    message: "the JSON\(carried) stops after \(self.json.count) bytes with a string, object or array still open; it ends "
+                    message:
+                        "the JSON\(carried) stops after \(self.json.count) bytes with a string, object or array still open; it ends "
                         + Excerpt.quoteEnd(text)
                 )
             }
-            throw PoisonReason(code: "not-json", message: "the message\(carried) starts like JSON but is not valid JSON: " + Excerpt.quote(text))
+            throw PoisonReason(
+                code: "not-json",
+                message: "the message\(carried) starts like JSON but is not valid JSON: " + Excerpt.quote(text)
+            )
         }
     }
 

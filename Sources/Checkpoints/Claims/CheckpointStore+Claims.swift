@@ -44,7 +44,13 @@ extension CheckpointStore {
         let digest = key.digest
         let path = self.layout.claimPath(digest)
         let now = self.clock()
-        let fresh = CheckpointRecord(key: key, eventID: eventID, messageID: messageID, replicaID: self.replicaID, at: now)
+        let fresh = CheckpointRecord(
+            key: key,
+            eventID: eventID,
+            messageID: messageID,
+            replicaID: self.replicaID,
+            at: now
+        )
         let file = self.claimFile(for: fresh, eventID: eventID, messageID: messageID, ttl: ttl, now: now)
         if try self.createInFanOut(path, CheckpointJSON.encode(file, path: path)) {
             return .acquired(Claim(file, key: key))
@@ -113,12 +119,23 @@ extension CheckpointStore {
     }
 
     /// A claim for this replica on `record`, counting a new attempt.
-    func claimFile(for record: CheckpointRecord, eventID: String?, messageID: String?, ttl: Duration, now: Date) -> ClaimFile {
+    func claimFile(
+        for record: CheckpointRecord,
+        eventID: String?,
+        messageID: String?,
+        ttl: Duration,
+        now: Date
+    ) -> ClaimFile {
         var record = record
         record.beginAttempt(eventID: eventID, messageID: messageID, replicaID: self.replicaID, at: now)
         return ClaimFile(
-            owner: self.replicaID, token: RandomToken.make(), acquiredAt: now, expiresAt: now.addingTimeInterval(ttl.seconds),
-            pid: getpid(), host: Self.hostName, record: record
+            owner: self.replicaID,
+            token: RandomToken.make(),
+            acquiredAt: now,
+            expiresAt: now.addingTimeInterval(ttl.seconds),
+            pid: getpid(),
+            host: Self.hostName,
+            record: record
         )
     }
 
@@ -126,14 +143,19 @@ extension CheckpointStore {
     func createInFanOut(_ path: String, _ bytes: [UInt8]) throws(CheckpointError) -> Bool {
         do {
             return try FileSystem.createExclusively(path, bytes)
-        } catch where error.errno == ENOENT {
+        } catch  where error.errno == ENOENT {
             try FileSystem.makeDirectory(String(path[..<path.lastIndex(of: "/")!]))
             return try FileSystem.createExclusively(path, bytes)
         }
     }
 
     /// Takes over an expired or released claim under its lock, carrying its progress over.
-    private func takeOver(_ key: CheckpointKey, ttl: Duration, eventID: String?, messageID: String?) throws(CheckpointError) -> ClaimOutcome {
+    private func takeOver(
+        _ key: CheckpointKey,
+        ttl: Duration,
+        eventID: String?,
+        messageID: String?
+    ) throws(CheckpointError) -> ClaimOutcome {
         let digest = key.digest
         let path = self.layout.claimPath(digest)
         if let holder = self.unexpiredHolder(try self.readClaim(path)) { return holder }
@@ -144,13 +166,24 @@ extension CheckpointStore {
                 // The expired holder may have finished just before its claim ran out.
                 if try FileSystem.exists(self.layout.recordPath(digest)) { return .finished }
                 let now = self.clock()
-                var progress = CheckpointRecord(key: key, eventID: eventID, messageID: messageID, replicaID: self.replicaID, at: now)
+                var progress = CheckpointRecord(
+                    key: key,
+                    eventID: eventID,
+                    messageID: messageID,
+                    replicaID: self.replicaID,
+                    at: now
+                )
                 if case .held(let previous) = seen, previous.record.key == key { progress = previous.record }
                 let file = self.claimFile(for: progress, eventID: eventID, messageID: messageID, ttl: ttl, now: now)
-                try self.writeAtomically(CheckpointJSON.encode(file, path: path), to: path, name: "\(digest).claim", durable: false)
+                try self.writeAtomically(
+                    CheckpointJSON.encode(file, path: path),
+                    to: path,
+                    name: "\(digest).claim",
+                    durable: false
+                )
                 return .acquired(Claim(file, key: key))
             }
-        } catch where error.isBusy {
+        } catch  where error.isBusy {
             // Another replica is renewing or taking over this very claim.
             return .heldByOther(owner: "unknown", expiresAt: self.clock().addingTimeInterval(Self.lockWait.seconds))
         }
@@ -162,10 +195,12 @@ extension CheckpointStore {
         case .missing:
             return nil
         case .held(let holder):
-            return holder.expiresAt > self.clock() && holder.released != true ? .heldByOther(owner: holder.owner, expiresAt: holder.expiresAt) : nil
+            return holder.expiresAt > self.clock() && holder.released != true
+                ? .heldByOther(owner: holder.owner, expiresAt: holder.expiresAt) : nil
         case .unreadable(let modified):
             let until = modified + Self.unreadableClaimGrace
-            return until > Date().timeIntervalSince1970 ? .heldByOther(owner: "unknown", expiresAt: Date(timeIntervalSince1970: until)) : nil
+            return until > Date().timeIntervalSince1970
+                ? .heldByOther(owner: "unknown", expiresAt: Date(timeIntervalSince1970: until)) : nil
         }
     }
 
@@ -175,9 +210,15 @@ extension CheckpointStore {
         let digest = claim.key.digest
         let path = self.layout.claimPath(digest)
         return try self.withClaimLock(digest) { () throws(CheckpointError) -> Bool in
-            guard case .held(var file) = try self.readClaim(path), file.token == claim.token, file.released != true else { return false }
+            guard case .held(var file) = try self.readClaim(path), file.token == claim.token, file.released != true
+            else { return false }
             guard change(&file) else { return false }
-            try self.writeAtomically(CheckpointJSON.encode(file, path: path), to: path, name: "\(digest).claim", durable: false)
+            try self.writeAtomically(
+                CheckpointJSON.encode(file, path: path),
+                to: path,
+                name: "\(digest).claim",
+                durable: false
+            )
             return true
         }
     }
@@ -189,7 +230,13 @@ extension CheckpointStore {
         _ body: () throws(CheckpointError) -> Result
     ) throws(CheckpointError) -> Result {
         let path = self.layout.lockPath(digest)
-        let lock = ClaimLockFile(owner: self.replicaID, nonce: RandomToken.make(), pid: getpid(), host: Self.hostName, takenAt: Date())
+        let lock = ClaimLockFile(
+            owner: self.replicaID,
+            nonce: RandomToken.make(),
+            pid: getpid(),
+            host: Self.hostName,
+            takenAt: Date()
+        )
         let bytes = try CheckpointJSON.encode(lock, path: path)
         let deadline = ContinuousClock.now.advanced(by: Self.lockWait)
         var pause = 1_000  // microseconds

@@ -31,7 +31,8 @@ struct ClaimLockFile: Codable {
 enum RandomToken {
     static func make() -> String {
         var generator = SystemRandomNumberGenerator()
-        let high = generator.next(), low = generator.next()
+        let high = generator.next()
+        let low = generator.next()
         return Self.hex(high) + Self.hex(low)
     }
 

@@ -26,10 +26,15 @@ extension CheckpointStore {
             let path = self.layout.deadLetters + "/" + name
             guard let file = try FileSystem.readFile(path) else { continue }
             do {
-                if let record = try self.decodeDeadLetter(file.bytes, path: path, name: name, onCorruption: onCorruption) {
+                if let record = try self.decodeDeadLetter(
+                    file.bytes,
+                    path: path,
+                    name: name,
+                    onCorruption: onCorruption
+                ) {
                     records.append(record)
                 }
-            } catch where error.isNewerSchema {
+            } catch  where error.isNewerSchema {
                 continue
             }
         }
@@ -50,7 +55,10 @@ extension CheckpointStore {
     }
 
     private func decodeDeadLetter(
-        _ bytes: [UInt8], path: String, name: String, onCorruption: (CheckpointCorruption) -> Void
+        _ bytes: [UInt8],
+        path: String,
+        name: String,
+        onCorruption: (CheckpointCorruption) -> Void
     ) throws(CheckpointError) -> DeadLetterRecord? {
         do {
             return try self.decode(DeadLetterRecord.self, bytes, path: path)

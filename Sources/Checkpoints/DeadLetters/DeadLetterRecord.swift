@@ -98,7 +98,8 @@ public struct DeadLetterRecord: Sendable, Hashable, Codable {
         self.messageText = try container.decode(String.self, forKey: .messageText)
         self.messageID = try container.decodeIfPresent(String.self, forKey: .messageID)
         self.eventID = try container.decodeIfPresent(String.self, forKey: .eventID)
-        self.deadLetteredAt = try container.decodeIfPresent(Date.self, forKey: .deadLetteredAt) ?? Date(timeIntervalSince1970: 0)
+        self.deadLetteredAt =
+            try container.decodeIfPresent(Date.self, forKey: .deadLetteredAt) ?? Date(timeIntervalSince1970: 0)
         self.replicaID = try container.decodeIfPresent(String.self, forKey: .replicaID) ?? "unknown"
     }
 }

@@ -23,7 +23,8 @@ extension CheckpointStore {
         let deadLetterFolder = self.layout.deadLetters
         var report = PruneReport()
 
-        let tallies = try self.scanRecords(0) { (removed: inout Int, path: String, file: FileSnapshot) throws(CheckpointError) in
+        let tallies = try self.scanRecords(0) {
+            (removed: inout Int, path: String, file: FileSnapshot) throws(CheckpointError) in
             guard let record = try? CheckpointJSON.decode(CheckpointRecord.self, from: file.bytes),
                 record.updatedAt < cutoff
             else { return }
@@ -46,14 +47,18 @@ extension CheckpointStore {
         for folder in try self.claimFolders() {
             for name in try FileSystem.list(folder) {
                 let path = folder + "/" + name
-                if name.hasSuffix(".stale") || name.hasSuffix(".tmp") || name.hasSuffix(".lock") || folder == self.layout.claims {
+                if name.hasSuffix(".stale") || name.hasSuffix(".tmp") || name.hasSuffix(".lock")
+                    || folder == self.layout.claims
+                {
                     // Layout 1 kept its claims directly in `claims/`; they are all leftovers now.
                     if let modified = try FileSystem.modificationTime(path), modified < leftoverCutoff,
                         (try? FileSystem.remove(path)) == true
                     {
                         report.leftovers += 1
                     }
-                } else if name.hasSuffix(".claim"), try self.removeLongExpiredClaim(path, name: name, before: cutoff.timeIntervalSince1970) {
+                } else if name.hasSuffix(".claim"),
+                    try self.removeLongExpiredClaim(path, name: name, before: cutoff.timeIntervalSince1970)
+                {
                     report.claims += 1
                 }
             }
@@ -81,7 +86,8 @@ extension CheckpointStore {
         for folder in folders {
             for name in try FileSystem.list(folder) where name.hasPrefix(".") && name.hasSuffix(".tmp") {
                 let path = folder + "/" + name
-                if let modified = try FileSystem.modificationTime(path), modified < cutoff, try FileSystem.remove(path) {
+                if let modified = try FileSystem.modificationTime(path), modified < cutoff, try FileSystem.remove(path)
+                {
                     removed += 1
                 }
             }
@@ -101,7 +107,11 @@ extension CheckpointStore {
 
     /// Removes a claim that expired before `cutoff` and has no final record beside it (work
     /// abandoned: its message was dropped), checking again under its lock.
-    private func removeLongExpiredClaim(_ path: String, name: String, before cutoff: Double) throws(CheckpointError) -> Bool {
+    private func removeLongExpiredClaim(
+        _ path: String,
+        name: String,
+        before cutoff: Double
+    ) throws(CheckpointError) -> Bool {
         func isLongExpired(_ state: ClaimState) -> Bool {
             switch state {
             case .missing: false
@@ -117,7 +127,7 @@ extension CheckpointStore {
                 guard isLongExpired(try self.readClaim(path)) else { return false }
                 return try FileSystem.remove(path)
             }
-        } catch where error.isBusy {
+        } catch  where error.isBusy {
             return false
         }
     }

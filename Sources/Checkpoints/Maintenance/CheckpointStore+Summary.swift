@@ -9,7 +9,8 @@ extension CheckpointStore {
         let newestFirst: @Sendable (CheckpointRecord, CheckpointRecord) -> Bool = {
             ($0.updatedAt, $0.key.digest) > ($1.updatedAt, $1.key.digest)
         }
-        let partials = try self.scanRecords(RecordTally()) { (tally: inout RecordTally, _: String, file: FileSnapshot) in
+        let partials = try self.scanRecords(RecordTally()) {
+            (tally: inout RecordTally, _: String, file: FileSnapshot) in
             guard let record = try? CheckpointJSON.decode(CheckpointRecord.self, from: file.bytes) else {
                 tally.unreadable += 1
                 return
@@ -30,7 +31,8 @@ extension CheckpointStore {
             failures.append(contentsOf: tally.failures)
         }
         let now = self.clock()
-        let claims = try self.scanFanOut(self.layout.claims, suffix: ".claim", ClaimTally()) { (tally: inout ClaimTally, path: String, file: FileSnapshot) throws(CheckpointError) in
+        let claims = try self.scanFanOut(self.layout.claims, suffix: ".claim", ClaimTally()) {
+            (tally: inout ClaimTally, path: String, file: FileSnapshot) throws(CheckpointError) in
             guard let claim = try? CheckpointJSON.decode(ClaimFile.self, from: file.bytes) else {
                 tally.active += 1  // being written
                 return
@@ -56,7 +58,9 @@ extension CheckpointStore {
     /// folder; folders are read in parallel. Returns one tally per folder.
     func scanRecords<Tally: Sendable>(
         _ initial: Tally,
-        _ visit: @escaping @Sendable (_ tally: inout Tally, _ path: String, _ file: FileSnapshot) throws(CheckpointError) -> Void
+        _ visit:
+            @escaping @Sendable (_ tally: inout Tally, _ path: String, _ file: FileSnapshot) throws(CheckpointError) ->
+            Void
     ) throws(CheckpointError) -> [Tally] {
         try self.scanFanOut(self.layout.records, suffix: ".json", initial, visit)
     }
@@ -66,7 +70,9 @@ extension CheckpointStore {
         _ root: String,
         suffix: String,
         _ initial: Tally,
-        _ visit: @escaping @Sendable (_ tally: inout Tally, _ path: String, _ file: FileSnapshot) throws(CheckpointError) -> Void
+        _ visit:
+            @escaping @Sendable (_ tally: inout Tally, _ path: String, _ file: FileSnapshot) throws(CheckpointError) ->
+            Void
     ) throws(CheckpointError) -> [Tally] {
         let buckets = try FileSystem.list(root).filter { !$0.hasPrefix(".") && $0.count == 2 }.sorted()
         let results = Mutex<[Tally]>([])

@@ -13,7 +13,8 @@ extension CheckpointStore {
         onCorruption: (CheckpointCorruption) -> Void = { _ in }
     ) throws(CheckpointError) -> CheckpointRecord? {
         if let record = try self.loadFinal(key, onCorruption: onCorruption) { return record }
-        guard case .held(let file) = try self.readClaim(self.layout.claimPath(key.digest)), file.record.key == key else { return nil }
+        guard case .held(let file) = try self.readClaim(self.layout.claimPath(key.digest)), file.record.key == key
+        else { return nil }
         return file.record
     }
 
@@ -30,7 +31,12 @@ extension CheckpointStore {
         if record.step.isFinal {
             try self.ensureClaim(for: record)
             let path = self.layout.recordPath(digest)
-            try self.writeAtomically(try CheckpointJSON.encode(record, path: path), to: path, name: "\(digest).json", durable: durable)
+            try self.writeAtomically(
+                try CheckpointJSON.encode(record, path: path),
+                to: path,
+                name: "\(digest).json",
+                durable: durable
+            )
             return
         }
         let path = self.layout.claimPath(digest)
@@ -42,7 +48,12 @@ extension CheckpointStore {
                 file.token = existing.token
                 file.expiresAt = min(existing.expiresAt, file.expiresAt)
             }
-            try self.writeAtomically(CheckpointJSON.encode(file, path: path), to: path, name: "\(digest).claim", durable: durable)
+            try self.writeAtomically(
+                CheckpointJSON.encode(file, path: path),
+                to: path,
+                name: "\(digest).claim",
+                durable: durable
+            )
         }
         try FileSystem.remove(self.layout.recordPath(digest))
     }
@@ -76,7 +87,10 @@ extension CheckpointStore {
     }
 
     /// The final record alone, with damaged ones moved aside.
-    func loadFinal(_ key: CheckpointKey, onCorruption: (CheckpointCorruption) -> Void) throws(CheckpointError) -> CheckpointRecord? {
+    func loadFinal(
+        _ key: CheckpointKey,
+        onCorruption: (CheckpointCorruption) -> Void
+    ) throws(CheckpointError) -> CheckpointRecord? {
         let digest = key.digest
         let path = self.layout.recordPath(digest)
         guard let file = try FileSystem.readFile(path) else { return nil }

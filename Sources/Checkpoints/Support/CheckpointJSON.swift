@@ -24,7 +24,9 @@ enum CheckpointJSON {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
-            if let seconds = try? container.decode(Double.self) { return Date(timeIntervalSince1970: seconds).roundedToMilliseconds }
+            if let seconds = try? container.decode(Double.self) {
+                return Date(timeIntervalSince1970: seconds).roundedToMilliseconds
+            }
             let text = try container.decode(String.self)
             guard let date = parseDate(text) else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 date: \(text)")

@@ -26,7 +26,9 @@ package enum FileSystem {
         guard error == EEXIST else { throw .fileSystem("cannot create folder", path: path, errno: error) }
         var info = stat()
         guard stat(path, &info) == 0 else { throw .fileSystem("cannot stat", path: path, errno: errno) }
-        guard (info.st_mode & S_IFMT) == S_IFDIR else { throw .fileSystem("cannot use as a folder", path: path, errno: ENOTDIR) }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw .fileSystem("cannot use as a folder", path: path, errno: ENOTDIR)
+        }
     }
 
     /// The whole file with its modification time, or `nil` when it does not exist.
@@ -73,8 +75,15 @@ package enum FileSystem {
     /// file in the same folder, flushed to stable storage, renamed over `path`, and the folder
     /// flushed so the rename itself survives a crash. Without `durable` the two flushes are left
     /// out: still atomic for readers and across a crash of the process, not of the host.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, temporaryName: String, durable: Bool = true) throws(CheckpointError) {
-        guard let directory = parentDirectory(path) else { throw .fileSystem("cannot write", path: path, errno: EINVAL) }
+    static func writeAtomically(
+        _ bytes: [UInt8],
+        to path: String,
+        temporaryName: String,
+        durable: Bool = true
+    ) throws(CheckpointError) {
+        guard let directory = parentDirectory(path) else {
+            throw .fileSystem("cannot write", path: path, errno: EINVAL)
+        }
         let temporary = directory + "/" + temporaryName
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw .fileSystem("cannot create", path: temporary, errno: errno) }

@@ -30,7 +30,9 @@ struct BearerToken: Sendable {
         "https://storage.azure.com", "https://storage.azure.com/", "e406a681-f3d4-42a8-90b6-c2b029497af1",
     ]
     /// The endpoint suffixes of Azure's public and sovereign clouds.
-    static let endpointSuffixes = ["core.windows.net", "core.chinacloudapi.cn", "core.usgovcloudapi.net", "core.cloudapi.de"]
+    static let endpointSuffixes = [
+        "core.windows.net", "core.chinacloudapi.cn", "core.usgovcloudapi.net", "core.cloudapi.de",
+    ]
 
     /// `alg` from the header.
     let algorithm: String
@@ -53,7 +55,9 @@ struct BearerToken: Sendable {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("it has \(parts.count) dot-separated parts, not 3") }
         guard let headerBytes = Self.base64URLDecode(parts[0]) else { throw .malformed("the header is not base64url") }
-        guard let payloadBytes = Self.base64URLDecode(parts[1]) else { throw .malformed("the payload is not base64url") }
+        guard let payloadBytes = Self.base64URLDecode(parts[1]) else {
+            throw .malformed("the payload is not base64url")
+        }
         guard Self.base64URLDecode(parts[2]) != nil else { throw .malformed("the signature is not base64url") }
 
         let decoder = JSONDecoder()

@@ -23,13 +23,17 @@ extension RequestAuthorizer {
     ///   2017-11-09 (as Azure answers: "Authentication scheme Bearer is not supported in this
     ///   version."); 401 `InvalidAuthenticationInfo` with a `WWW-Authenticate` challenge for a
     ///   token Azure would refuse.
-    func checkBearer(_ request: StorageRequest, now: Int64 = StorageDate.now().seconds) throws(StorageServiceError) -> BearerToken {
+    func checkBearer(
+        _ request: StorageRequest,
+        now: Int64 = StorageDate.now().seconds
+    ) throws(StorageServiceError) -> BearerToken {
         guard let authorization = request.header("authorization"), let text = Self.bearerToken(in: authorization) else {
             throw .authenticationFailed(detail: "Only authentication scheme Bearer is supported")
         }
         guard self.acceptsBearerTokens else {
             throw .authenticationFailed(
-                detail: "This development storage server does not accept bearer tokens: start it with --oauth (acceptBearerTokens) or use Shared Key or SAS."
+                detail:
+                    "This development storage server does not accept bearer tokens: start it with --oauth (acceptBearerTokens) or use Shared Key or SAS."
             )
         }
         guard let version = request.header("x-ms-version"), version >= Self.minimumBearerVersion else {

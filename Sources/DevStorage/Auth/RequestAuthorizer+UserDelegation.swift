@@ -40,7 +40,8 @@ extension RequestAuthorizer {
         )!  // A signature is always non-empty base64.
         let text = [
             "udk", fields.objectID, fields.tenantID, fields.start.iso8601(fractionDigits: 0),
-            fields.expiry.iso8601(fractionDigits: 0), fields.service, fields.version, fields.delegatedUserTenantID ?? "",
+            fields.expiry.iso8601(fractionDigits: 0), fields.service, fields.version,
+            fields.delegatedUserTenantID ?? "",
         ].joined(separator: "\n")
         return UserDelegationKey(
             accountName: accountKey.accountName,
@@ -61,7 +62,8 @@ extension RequestAuthorizer {
     /// Whether a user delegation key field can be one this server issued: no control characters
     /// (which would make the derivation text ambiguous), at most 256 bytes.
     static func isValidKeyField(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 256 && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        !text.isEmpty && text.utf8.count <= 256
+            && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     /// The user delegation key a user delegation SAS claims to be signed with, re-derived from its
@@ -75,10 +77,13 @@ extension RequestAuthorizer {
         now: StorageDate = .now()
     ) throws(StorageServiceError) -> UserDelegationKey {
         guard self.acceptsBearerTokens else {
-            throw .authenticationFailed("User delegation SAS is accepted only when the development server runs with --oauth (acceptBearerTokens).")
+            throw .authenticationFailed(
+                "User delegation SAS is accepted only when the development server runs with --oauth (acceptBearerTokens)."
+            )
         }
         guard let objectID = sas.signedObjectID, let tenantID = sas.signedTenantID, let startText = sas.signedKeyStart,
-            let expiryText = sas.signedKeyExpiry, let keyService = sas.signedKeyService, let version = sas.signedKeyVersion,
+            let expiryText = sas.signedKeyExpiry, let keyService = sas.signedKeyService,
+            let version = sas.signedKeyVersion,
             [objectID, tenantID, keyService, version].allSatisfy(Self.isValidKeyField)
         else {
             throw .authenticationFailed("A user delegation SAS needs skoid, sktid, skt, ske, sks and skv.")
@@ -89,14 +94,21 @@ extension RequestAuthorizer {
         guard keyService == UserDelegationKeyFields.serviceLetter(service) else {
             throw .authenticationFailed("The user delegation key was issued for service '\(keyService)', not this one.")
         }
-        guard start <= now else { throw .authenticationFailed("The user delegation key is not valid before \(startText).") }
+        guard start <= now else {
+            throw .authenticationFailed("The user delegation key is not valid before \(startText).")
+        }
         guard now < expiry else { throw .authenticationFailed("The user delegation key expired at \(expiryText).") }
         if let delegated = sas.signedDelegatedUserTenantID, !Self.isValidKeyField(delegated) {
             throw .authenticationFailed("The delegated user tenant (skdutid) is not valid.")
         }
         let fields = UserDelegationKeyFields(
-            objectID: objectID, tenantID: tenantID, start: StorageDate(seconds: start.seconds), expiry: StorageDate(seconds: expiry.seconds),
-            service: keyService, version: version, delegatedUserTenantID: sas.signedDelegatedUserTenantID
+            objectID: objectID,
+            tenantID: tenantID,
+            start: StorageDate(seconds: start.seconds),
+            expiry: StorageDate(seconds: expiry.seconds),
+            service: keyService,
+            version: version,
+            delegatedUserTenantID: sas.signedDelegatedUserTenantID
         )
         return self.userDelegationKey(fields, accountKey: accountKey)
     }

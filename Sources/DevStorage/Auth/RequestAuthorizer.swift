@@ -47,12 +47,18 @@ struct RequestAuthorizer: Sendable {
         }
     }
 
-    private func checkSharedKey(_ request: StorageRequest, authorization: String, key: StorageAccountKey) throws(StorageServiceError) {
+    private func checkSharedKey(
+        _ request: StorageRequest,
+        authorization: String,
+        key: StorageAccountKey
+    ) throws(StorageServiceError) {
         guard let parsed = SharedKeyAuthorization.parseAuthorization(authorization) else {
             throw .authenticationFailed("The Authorization header is not 'SharedKey account:signature'.")
         }
         guard parsed.account == request.account else {
-            throw .authenticationFailed("The Authorization header names account '\(parsed.account)' but the request is for '\(request.account)'.")
+            throw .authenticationFailed(
+                "The Authorization header names account '\(parsed.account)' but the request is for '\(request.account)'."
+            )
         }
         guard let dateText = request.header("x-ms-date") ?? request.header("date") else {
             throw .authenticationFailed("The request has neither an x-ms-date nor a Date header.")
@@ -61,8 +67,17 @@ struct RequestAuthorizer: Sendable {
         if let date = StorageDate(rfc1123: dateText), abs(date.seconds - StorageDate.now().seconds) > 15 * 60 {
             throw .authenticationFailed("Request date header too old or too far in the future: '\(dateText)'.")
         }
-        guard SharedKeyAuthorization.isValid(request.canonical, scheme: parsed.scheme, signature: parsed.signature, key: key) else {
-            throw .authenticationFailed("The MAC signature found in the HTTP request is not the same as any computed signature.")
+        guard
+            SharedKeyAuthorization.isValid(
+                request.canonical,
+                scheme: parsed.scheme,
+                signature: parsed.signature,
+                key: key
+            )
+        else {
+            throw .authenticationFailed(
+                "The MAC signature found in the HTTP request is not the same as any computed signature."
+            )
         }
     }
 
@@ -78,10 +93,14 @@ struct RequestAuthorizer: Sendable {
         }
         let now = StorageDate.now()
         if let start = sas.start {
-            guard let startDate = StorageDate(iso8601: start) else { throw .authenticationFailed("The SAS signed start (st) is not a date.") }
+            guard let startDate = StorageDate(iso8601: start) else {
+                throw .authenticationFailed("The SAS signed start (st) is not a date.")
+            }
             guard startDate <= now else { throw .authenticationFailed("Signed start time \(start) is in the future.") }
         }
-        guard now < expiry else { throw .authenticationFailed("Signed expiry time [\(sas.expiry)] must be after the current time.") }
+        guard now < expiry else {
+            throw .authenticationFailed("Signed expiry time [\(sas.expiry)] must be after the current time.")
+        }
         if let protocols = sas.protocols, !protocols.split(separator: ",").contains("http") {
             throw .protocolMismatch()
         }
@@ -99,31 +118,45 @@ struct RequestAuthorizer: Sendable {
         } else {
             switch request.service {
             case .queue:
-                guard let queue = request.resourceName, requirement.level != .service else { throw .resourceTypeMismatch() }
+                guard let queue = request.resourceName, requirement.level != .service else {
+                    throw .resourceTypeMismatch()
+                }
                 scope = .queue(queue)
             case .blob:
-                guard let container = request.resourceName, requirement.level != .service else { throw .resourceTypeMismatch() }
+                guard let container = request.resourceName, requirement.level != .service else {
+                    throw .resourceTypeMismatch()
+                }
                 switch sas.resource {
                 case "c":
                     scope = .blob(container: container, blob: nil)
                 case "b":
-                    guard requirement.level == .object, let blob = request.subPath else { throw .resourceTypeMismatch() }
+                    guard requirement.level == .object, let blob = request.subPath else {
+                        throw .resourceTypeMismatch()
+                    }
                     scope = .blob(container: container, blob: blob)
                 default:
-                    throw .authenticationFailed("The SAS signed resource (sr) '\(sas.resource ?? "")' is not supported.")
+                    throw .authenticationFailed(
+                        "The SAS signed resource (sr) '\(sas.resource ?? "")' is not supported."
+                    )
                 }
             }
         }
         let stringToSign = sas.stringToSign(scope: scope, accountName: key.accountName)
         if sas.isUserDelegation {
-            guard !isAccountSAS else { throw .authenticationFailed("An account SAS cannot be signed with a user delegation key.") }
+            guard !isAccountSAS else {
+                throw .authenticationFailed("An account SAS cannot be signed with a user delegation key.")
+            }
             let delegationKey = try self.userDelegationKey(of: sas, service: request.service, accountKey: key)
             guard let signature = sas.signature, delegationKey.isValidSignature(signature, for: stringToSign) else {
-                throw .authenticationFailed("Signature did not match. The SAS was not signed by this user delegation key for this resource.")
+                throw .authenticationFailed(
+                    "Signature did not match. The SAS was not signed by this user delegation key for this resource."
+                )
             }
         } else {
             guard let signature = sas.signature, key.isValidSignature(signature, for: stringToSign) else {
-                throw .authenticationFailed("Signature did not match. The SAS was not signed by this account's key for this resource.")
+                throw .authenticationFailed(
+                    "Signature did not match. The SAS was not signed by this account's key for this resource."
+                )
             }
         }
         guard requirement.permissions.contains(where: { sas.permissions.contains($0) }) else {
@@ -142,13 +175,21 @@ extension RequestAuthorizer {
         if sas.services != nil {
             scopes = [.account]
         } else {
-            scopes = sas.resource == "b" ? [.blob(container: container, blob: blob)] : [.blob(container: container, blob: nil)]
+            scopes =
+                sas.resource == "b"
+                ? [.blob(container: container, blob: blob)] : [.blob(container: container, blob: nil)]
         }
         if sas.isUserDelegation {
-            guard let delegationKey = try? self.userDelegationKey(of: sas, service: .blob, accountKey: key) else { return false }
-            return scopes.contains { delegationKey.isValidSignature(signature, for: sas.stringToSign(scope: $0, accountName: account)) }
+            guard let delegationKey = try? self.userDelegationKey(of: sas, service: .blob, accountKey: key) else {
+                return false
+            }
+            return scopes.contains {
+                delegationKey.isValidSignature(signature, for: sas.stringToSign(scope: $0, accountName: account))
+            }
         }
-        return scopes.contains { key.isValidSignature(signature, for: sas.stringToSign(scope: $0, accountName: account)) }
+        return scopes.contains {
+            key.isValidSignature(signature, for: sas.stringToSign(scope: $0, accountName: account))
+        }
     }
 }
 

@@ -42,7 +42,9 @@ enum UserDelegationKeyOperation {
         guard let objectID = token.objectID, let tenantID = token.tenantID,
             RequestAuthorizer.isValidKeyField(objectID), RequestAuthorizer.isValidKeyField(tenantID)
         else {
-            throw .authenticationFailed(detail: "The token names no principal ('oid' or 'sub') or no tenant ('tid' or an issuer with one).")
+            throw .authenticationFailed(
+                detail: "The token names no principal ('oid' or 'sub') or no tenant ('tid' or an issuer with one)."
+            )
         }
 
         let buffer: ByteBuffer
@@ -70,7 +72,9 @@ enum UserDelegationKeyOperation {
         guard start <= latest else { throw .invalidXMLNodeValue("Start", start.iso8601(fractionDigits: 0)) }
         var delegatedUserTenantID: String?
         if let delegated = root.childText("DelegatedUserTid"), !delegated.isEmpty {
-            guard RequestAuthorizer.isValidKeyField(delegated) else { throw .invalidXMLNodeValue("DelegatedUserTid", delegated) }
+            guard RequestAuthorizer.isValidKeyField(delegated) else {
+                throw .invalidXMLNodeValue("DelegatedUserTid", delegated)
+            }
             delegatedUserTenantID = delegated
         }
 

@@ -47,8 +47,12 @@ struct BlobConditions: Sendable {
             guard let existing, Self.matches(ifMatch, etag: existing.etag) else { throw .conditionNotMet }
         }
         if let existing {
-            if let since = self.ifModifiedSince, existing.lastModified.seconds <= since.seconds { throw .conditionNotMet }
-            if let since = self.ifUnmodifiedSince, existing.lastModified.seconds > since.seconds { throw .conditionNotMet }
+            if let since = self.ifModifiedSince, existing.lastModified.seconds <= since.seconds {
+                throw .conditionNotMet
+            }
+            if let since = self.ifUnmodifiedSince, existing.lastModified.seconds > since.seconds {
+                throw .conditionNotMet
+            }
         } else if self.ifUnmodifiedSince != nil || self.ifModifiedSince != nil {
             throw .conditionNotMet
         }

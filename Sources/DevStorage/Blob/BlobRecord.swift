@@ -1,4 +1,5 @@
 import StorageCore
+import Synchronization
 
 /// The standard HTTP properties stored with a blob.
 struct BlobHTTPProperties: Codable, Sendable, Hashable {
@@ -83,8 +84,6 @@ enum ETagGenerator {
         return "0x" + String(value, radix: 16, uppercase: true)
     }
 }
-
-import Synchronization
 
 /// Returns strictly increasing values, at least the one given.
 final class AtomicCounter: Sendable {

@@ -1,15 +1,21 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import StorageCore
 import StorageAuth
+import StorageCore
 import StorageXML
 
 extension BlobService {
     // MARK: Writes
 
-    func putBlob(_ request: StorageRequest, container: String, blob: String, body: RequestBody) async throws(StorageServiceError) -> Response {
+    func putBlob(
+        _ request: StorageRequest,
+        container: String,
+        blob: String,
+        body: RequestBody
+    ) async throws(StorageServiceError) -> Response {
         guard let blobType = request.header("x-ms-blob-type") else { throw .missingHeader("x-ms-blob-type") }
         guard blobType == "BlockBlob" else {
             throw .invalidHeader("x-ms-blob-type", "\(blobType) (the development server stores block blobs only)")
@@ -29,13 +35,25 @@ extension BlobService {
         let metadata = request.metadata
         let record: BlobRecord
         do {
-            record = try self.store.commit(account: request.account, container: container, name: blob, conditions: BlobConditions(request)) {
+            record = try self.store.commit(
+                account: request.account,
+                container: container,
+                name: blob,
+                conditions: BlobConditions(request)
+            ) {
                 (_: BlobRecord?) throws(StorageServiceError) -> BlobRecord in
                 BlobRecord(
-                    name: blob, isCommitted: true, created: StorageDate.now(), lastModified: StorageDate.now(), etag: "",
-                    properties: properties, metadata: metadata,
-                    blocks: [BlockReference(id: "", size: written.size, extent: written.name)], uncommitted: [],
-                    tier: tier, tierChangeTime: tier.map { _ in StorageDate.now() }
+                    name: blob,
+                    isCommitted: true,
+                    created: StorageDate.now(),
+                    lastModified: StorageDate.now(),
+                    etag: "",
+                    properties: properties,
+                    metadata: metadata,
+                    blocks: [BlockReference(id: "", size: written.size, extent: written.name)],
+                    uncommitted: [],
+                    tier: tier,
+                    tierChangeTime: tier.map { _ in StorageDate.now() }
                 )
             }
         } catch {
@@ -48,7 +66,12 @@ extension BlobService {
         return StorageResponse.empty(.created, request, headers: headers)
     }
 
-    func putBlock(_ request: StorageRequest, container: String, blob: String, body: RequestBody) async throws(StorageServiceError) -> Response {
+    func putBlock(
+        _ request: StorageRequest,
+        container: String,
+        blob: String,
+        body: RequestBody
+    ) async throws(StorageServiceError) -> Response {
         guard let blockID = request.query("blockid"), !blockID.isEmpty else { throw .missingQuery("blockid") }
         guard let decoded = Data(base64Encoded: blockID), decoded.count <= 64 else { throw .invalidBlockId(blockID) }
         try Self.checkDeclaredLength(request, limit: Self.maxBlockBytes)
@@ -61,7 +84,9 @@ extension BlobService {
         }
         do {
             try self.store.stageBlock(
-                account: request.account, container: container, name: blob,
+                account: request.account,
+                container: container,
+                name: blob,
                 block: BlockReference(id: blockID, size: written.size, extent: written.name)
             )
         } catch {
@@ -74,7 +99,12 @@ extension BlobService {
         return StorageResponse.empty(.created, request, headers: headers)
     }
 
-    func putBlockList(_ request: StorageRequest, container: String, blob: String, body: RequestBody) async throws(StorageServiceError) -> Response {
+    func putBlockList(
+        _ request: StorageRequest,
+        container: String,
+        blob: String,
+        body: RequestBody
+    ) async throws(StorageServiceError) -> Response {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: 16 * 1024 * 1024)
@@ -104,7 +134,12 @@ extension BlobService {
         var properties = Self.httpProperties(request, blobPrefixed: true)
         properties.contentMD5 = request.header("x-ms-blob-content-md5")
         let metadata = request.metadata
-        let record = try self.store.commit(account: request.account, container: container, name: blob, conditions: BlobConditions(request)) {
+        let record = try self.store.commit(
+            account: request.account,
+            container: container,
+            name: blob,
+            conditions: BlobConditions(request)
+        ) {
             (existing: BlobRecord?) throws(StorageServiceError) -> BlobRecord in
             let committed = existing?.isCommitted == true ? existing!.blocks.filter { !$0.id.isEmpty } : []
             let uncommitted = existing?.uncommitted ?? []
@@ -120,16 +155,28 @@ extension BlobService {
                 blocks.append(found)
             }
             return BlobRecord(
-                name: blob, isCommitted: true, created: StorageDate.now(), lastModified: StorageDate.now(), etag: "",
-                properties: properties, metadata: metadata, blocks: blocks, uncommitted: [],
-                tier: tier, tierChangeTime: tier.map { _ in StorageDate.now() }
+                name: blob,
+                isCommitted: true,
+                created: StorageDate.now(),
+                lastModified: StorageDate.now(),
+                etag: "",
+                properties: properties,
+                metadata: metadata,
+                blocks: blocks,
+                uncommitted: [],
+                tier: tier,
+                tierChangeTime: tier.map { _ in StorageDate.now() }
             )
         }
         self.events.blobCommitted(request: request, container: container, record: record, api: "PutBlockList")
         return StorageResponse.empty(.created, request, headers: Self.writeHeaders(record))
     }
 
-    func getBlockList(_ request: StorageRequest, container: String, blob: String) throws(StorageServiceError) -> Response {
+    func getBlockList(
+        _ request: StorageRequest,
+        container: String,
+        blob: String
+    ) throws(StorageServiceError) -> Response {
         let type = (request.query("blocklisttype") ?? "committed").lowercased()
         guard ["committed", "uncommitted", "all"].contains(type) else { throw .invalidQuery("blocklisttype", type) }
         guard let record = try self.store.record(account: request.account, container: container, name: blob) else {
@@ -169,7 +216,12 @@ extension BlobService {
 
     /// Copy Blob (asynchronous in Azure, completed at once here: 202) and Put Blob From URL
     /// (synchronous: 201). Both raise a BlobCreated event as the commit they are.
-    func copyBlob(_ request: StorageRequest, container: String, blob: String, synchronous: Bool) throws(StorageServiceError) -> Response {
+    func copyBlob(
+        _ request: StorageRequest,
+        container: String,
+        blob: String,
+        synchronous: Bool
+    ) throws(StorageServiceError) -> Response {
         let sourceURL = request.header("x-ms-copy-source") ?? ""
         let source = try self.resolveCopySource(sourceURL, destinationAccount: request.account)
         let sourceRecord: BlobRecord
@@ -191,18 +243,39 @@ extension BlobService {
             properties.contentMD5 = sourceRecord.properties.contentMD5
         }
         let copyID = UUIDText.random()
-        let record = try self.store.commit(account: request.account, container: container, name: blob, conditions: BlobConditions(request)) {
+        let record = try self.store.commit(
+            account: request.account,
+            container: container,
+            name: blob,
+            conditions: BlobConditions(request)
+        ) {
             (_: BlobRecord?) throws(StorageServiceError) -> BlobRecord in
             BlobRecord(
-                name: blob, isCommitted: true, created: StorageDate.now(), lastModified: StorageDate.now(), etag: "",
+                name: blob,
+                isCommitted: true,
+                created: StorageDate.now(),
+                lastModified: StorageDate.now(),
+                etag: "",
                 properties: properties,
                 metadata: requestMetadata.isEmpty || synchronous ? sourceRecord.metadata : requestMetadata,
-                blocks: sourceRecord.blocks, uncommitted: [],
-                copy: .init(id: copyID, source: SecretRedaction.redactQuery(sourceURL), completed: StorageDate.now(), bytes: sourceRecord.size),
-                tier: tier, tierChangeTime: tier.map { _ in StorageDate.now() }
+                blocks: sourceRecord.blocks,
+                uncommitted: [],
+                copy: .init(
+                    id: copyID,
+                    source: SecretRedaction.redactQuery(sourceURL),
+                    completed: StorageDate.now(),
+                    bytes: sourceRecord.size
+                ),
+                tier: tier,
+                tierChangeTime: tier.map { _ in StorageDate.now() }
             )
         }
-        self.events.blobCommitted(request: request, container: container, record: record, api: synchronous ? "PutBlob" : "CopyBlob")
+        self.events.blobCommitted(
+            request: request,
+            container: container,
+            record: record,
+            api: synchronous ? "PutBlob" : "CopyBlob"
+        )
         var headers = Self.writeHeaders(record)
         if synchronous {
             if let md5 = record.properties.contentMD5 { headers[HTTPField.Name("Content-MD5")!] = md5 }
@@ -215,19 +288,31 @@ extension BlobService {
 
     /// Finds the blob a copy source URL names on this server and checks the right to read it:
     /// a SAS in the URL, the same account as the destination, or a public container.
-    private func resolveCopySource(_ url: String, destinationAccount: String) throws(StorageServiceError) -> (account: String, container: String, blob: String) {
-        guard let schemeEnd = url.range(of: "://") else { throw .invalidHeader("x-ms-copy-source", SecretRedaction.redactQuery(url)) }
+    private func resolveCopySource(
+        _ url: String,
+        destinationAccount: String
+    ) throws(StorageServiceError) -> (account: String, container: String, blob: String) {
+        guard let schemeEnd = url.range(of: "://") else {
+            throw .invalidHeader("x-ms-copy-source", SecretRedaction.redactQuery(url))
+        }
         let afterScheme = url[schemeEnd.upperBound...]
-        guard let pathStart = afterScheme.firstIndex(of: "/") else { throw .invalidHeader("x-ms-copy-source", SecretRedaction.redactQuery(url)) }
+        guard let pathStart = afterScheme.firstIndex(of: "/") else {
+            throw .invalidHeader("x-ms-copy-source", SecretRedaction.redactQuery(url))
+        }
         let target = afterScheme[pathStart...]
         let pathPart = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
-        let query = target.contains("?") ? PercentEncoding.queryItems(target.split(separator: "?", maxSplits: 1)[1]) : []
+        let query =
+            target.contains("?") ? PercentEncoding.queryItems(target.split(separator: "?", maxSplits: 1)[1]) : []
         // `https://ACCOUNT.blob.core.windows.net/CONTAINER/BLOB` (what the Azure CLI and the SDKs
         // build from an account name) names a served account by its host: the path then starts
         // at the container. Any other host is taken as this server, path-style.
         let host = afterScheme[..<pathStart]
         let hostAccount = ProductionHost.account(inHost: host, service: .blob)
-        let segments = pathPart.split(separator: "/", maxSplits: hostAccount == nil ? 2 : 1, omittingEmptySubsequences: true)
+        let segments = pathPart.split(
+            separator: "/",
+            maxSplits: hostAccount == nil ? 2 : 1,
+            omittingEmptySubsequences: true
+        )
         let names = (hostAccount.map { [$0] } ?? []) + segments.map { PercentEncoding.decode($0) }
         guard names.count == 3, let account = names[0], let container = names[1], let blob = names[2]
         else { throw .invalidHeader("x-ms-copy-source", SecretRedaction.redactQuery(url)) }
@@ -236,7 +321,8 @@ extension BlobService {
             guard self.authorizer.isValidReadSAS(sas, account: account, container: container, blob: blob) else {
                 throw .cannotVerifyCopySource
             }
-        } else if account != destinationAccount, self.store.publicAccess(account: account, container: container) == nil {
+        } else if account != destinationAccount, self.store.publicAccess(account: account, container: container) == nil
+        {
             throw .cannotVerifyCopySource
         }
         return (account, container, blob)
@@ -253,7 +339,12 @@ extension BlobService {
 
     // MARK: Reads
 
-    func getBlob(_ request: StorageRequest, container: String, blob: String, operation: String) async throws(StorageServiceError) -> Response {
+    func getBlob(
+        _ request: StorageRequest,
+        container: String,
+        blob: String,
+        operation: String
+    ) async throws(StorageServiceError) -> Response {
         // The server keeps no snapshots or versions, so any named one does not exist.
         if request.query("snapshot") != nil || request.query("versionid") != nil { throw .blobNotFound }
         // The pin keeps this version's bytes until the response is written, whatever overwrites
@@ -288,7 +379,11 @@ extension BlobService {
             headers[HTTPField.Name("Content-MD5")!] = nil
             if request.header("x-ms-range-get-content-md5")?.lowercased() == "true" {
                 guard range.count <= 4 * 1024 * 1024 else {
-                    throw .init(.badRequest, "OutOfRangeInput", "The range for x-ms-range-get-content-md5 must be 4 MiB or less.")
+                    throw .init(
+                        .badRequest,
+                        "OutOfRangeInput",
+                        "The range for x-ms-range-get-content-md5 must be 4 MiB or less."
+                    )
                 }
                 do {
                     let md5 = try await self.store.extents.md5(record.blocks, range: range)
@@ -317,7 +412,9 @@ extension BlobService {
 
     /// `x-ms-range` (preferred) or `Range`: `bytes=START-[END]`. A malformed x-ms-range is an error;
     /// a malformed Range is ignored, as HTTP allows.
-    private static func requestedRange(_ request: StorageRequest) throws(StorageServiceError) -> (start: Int64, end: Int64?)? {
+    private static func requestedRange(
+        _ request: StorageRequest
+    ) throws(StorageServiceError) -> (start: Int64, end: Int64?)? {
         let (header, value): (String, String)
         if let msRange = request.header("x-ms-range") {
             (header, value) = ("x-ms-range", msRange)
@@ -330,7 +427,11 @@ extension BlobService {
             if header == "x-ms-range" { throw .invalidHeader(header, value) }
             return nil
         }
-        let parts = value.dropFirst("bytes=".count).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        let parts = value.dropFirst("bytes=".count).split(
+            separator: "-",
+            maxSplits: 1,
+            omittingEmptySubsequences: false
+        )
         guard parts.count == 2, let start = Int64(parts[0]), start >= 0 else {
             if header == "x-ms-range" { throw .invalidHeader(header, value) }
             return nil
@@ -345,7 +446,9 @@ extension BlobService {
 
     /// A SAS may override response headers (`rscc`, `rscd`, `rsce`, `rscl`, `rsct`).
     static func applySASOverrides(_ request: StorageRequest, to headers: inout HTTPFields) {
-        guard request.header("authorization") == nil, let sas = SharedAccessSignature(query: request.query) else { return }
+        guard request.header("authorization") == nil, let sas = SharedAccessSignature(query: request.query) else {
+            return
+        }
         if let value = sas.cacheControl { headers[.cacheControl] = value }
         if let value = sas.contentDisposition { headers[.contentDisposition] = value }
         if let value = sas.contentEncoding { headers[.contentEncoding] = value }
@@ -372,7 +475,9 @@ extension BlobService {
         headers[HTTPField.Name("x-ms-server-encrypted")!] = "true"
         headers[HTTPField.Name("x-ms-access-tier")!] = record.effectiveTier.rawValue
         if record.tier == nil { headers[HTTPField.Name("x-ms-access-tier-inferred")!] = "true" }
-        if let changed = record.tierChangeTime { headers[HTTPField.Name("x-ms-access-tier-change-time")!] = changed.rfc1123 }
+        if let changed = record.tierChangeTime {
+            headers[HTTPField.Name("x-ms-access-tier-change-time")!] = changed.rfc1123
+        }
         if let copy = record.copy {
             headers[HTTPField.Name("x-ms-copy-id")!] = copy.id
             headers[HTTPField.Name("x-ms-copy-source")!] = copy.source
@@ -386,8 +491,6 @@ extension BlobService {
         return headers
     }
 }
-
-import Crypto
 
 enum Insecure_MD5 {
     static func digest(_ bytes: [UInt8]) -> [UInt8] { Array(Insecure.MD5.hash(data: bytes)) }

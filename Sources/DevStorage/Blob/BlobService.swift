@@ -61,10 +61,18 @@ struct BlobService: Sendable {
         }
     }
 
-    func handle(_ request: StorageRequest, operation: String, body: RequestBody) async throws(StorageServiceError) -> Response {
+    func handle(
+        _ request: StorageRequest,
+        operation: String,
+        body: RequestBody
+    ) async throws(StorageServiceError) -> Response {
         guard let container = request.resourceName else {
             if operation == UserDelegationKeyOperation.name {
-                return try await UserDelegationKeyOperation.respond(to: request, body: body, authorizer: self.authorizer)
+                return try await UserDelegationKeyOperation.respond(
+                    to: request,
+                    body: body,
+                    authorizer: self.authorizer
+                )
             }
             return try self.handleService(request, operation: operation)
         }
@@ -89,14 +97,28 @@ struct BlobService: Sendable {
             return try self.getBlockList(request, container: container, blob: blob)
         case "CopyBlob", "PutBlobFromURL":
             try self.authorizer.authorize(request, requirement: .object(["w", "c"]))
-            return try self.copyBlob(request, container: container, blob: blob, synchronous: operation == "PutBlobFromURL")
+            return try self.copyBlob(
+                request,
+                container: container,
+                blob: blob,
+                synchronous: operation == "PutBlobFromURL"
+            )
         case "GetBlob", "GetBlobProperties", "GetBlobMetadata":
-            try self.authorizer.authorize(request, requirement: .object(["r"], publicAccess: .blobRead), publicAccess: publicAccess)
+            try self.authorizer.authorize(
+                request,
+                requirement: .object(["r"], publicAccess: .blobRead),
+                publicAccess: publicAccess
+            )
             return try await self.getBlob(request, container: container, blob: blob, operation: operation)
         case "SetBlobMetadata":
             try self.authorizer.authorize(request, requirement: .object(["w"]))
             let metadata = request.metadata
-            let record = try self.store.update(account: request.account, container: container, name: blob, conditions: BlobConditions(request)) {
+            let record = try self.store.update(
+                account: request.account,
+                container: container,
+                name: blob,
+                conditions: BlobConditions(request)
+            ) {
                 (record: inout BlobRecord) throws(StorageServiceError) in
                 guard !record.isArchived else { throw .blobArchived }
                 record.metadata = metadata
@@ -105,7 +127,12 @@ struct BlobService: Sendable {
         case "SetBlobProperties":
             try self.authorizer.authorize(request, requirement: .object(["w"]))
             let properties = Self.httpProperties(request, blobPrefixed: true)
-            let record = try self.store.update(account: request.account, container: container, name: blob, conditions: BlobConditions(request)) {
+            let record = try self.store.update(
+                account: request.account,
+                container: container,
+                name: blob,
+                conditions: BlobConditions(request)
+            ) {
                 (record: inout BlobRecord) throws(StorageServiceError) in
                 guard !record.isArchived else { throw .blobArchived }
                 record.properties = properties
@@ -116,8 +143,17 @@ struct BlobService: Sendable {
             return try self.setBlobTier(request, container: container, blob: blob)
         case "DeleteBlob":
             try self.authorizer.authorize(request, requirement: .object(["d"]))
-            try self.store.deleteBlob(account: request.account, container: container, name: blob, conditions: BlobConditions(request))
-            return StorageResponse.empty(.accepted, request, headers: [HTTPField.Name("x-ms-delete-type-permanent")!: "true"])
+            try self.store.deleteBlob(
+                account: request.account,
+                container: container,
+                name: blob,
+                conditions: BlobConditions(request)
+            )
+            return StorageResponse.empty(
+                .accepted,
+                request,
+                headers: [HTTPField.Name("x-ms-delete-type-permanent")!: "true"]
+            )
         default:
             throw .notImplemented(request)
         }
@@ -126,9 +162,15 @@ struct BlobService: Sendable {
     /// Set Blob Tier: `x-ms-access-tier` names the new tier. Leaving Archive for an online tier
     /// (rehydration, hours in Azure) completes at once here, so the answer is always 200, never
     /// Azure's 202 "rehydrate pending". Like Azure, the ETag and Last-Modified stay as they were.
-    private func setBlobTier(_ request: StorageRequest, container: String, blob: String) throws(StorageServiceError) -> Response {
+    private func setBlobTier(
+        _ request: StorageRequest,
+        container: String,
+        blob: String
+    ) throws(StorageServiceError) -> Response {
         guard let tier = try AccessTier.requested(request) else { throw .missingHeader("x-ms-access-tier") }
-        if let priority = request.header("x-ms-rehydrate-priority"), !["standard", "high"].contains(priority.lowercased()) {
+        if let priority = request.header("x-ms-rehydrate-priority"),
+            !["standard", "high"].contains(priority.lowercased())
+        {
             throw .invalidHeader("x-ms-rehydrate-priority", priority)
         }
         try self.store.setTier(account: request.account, container: container, name: blob, tier: tier)
@@ -150,17 +192,25 @@ struct BlobService: Sendable {
             return StorageResponse.empty(.accepted, request)
         case "GetAccountInformation":
             try self.authorizer.authorize(request, requirement: .service(["r", "l", "w", "c", "d", "a"]))
-            return StorageResponse.empty(.ok, request, headers: [
-                HTTPField.Name("x-ms-sku-name")!: "Standard_LRS",
-                HTTPField.Name("x-ms-account-kind")!: "StorageV2",
-                HTTPField.Name("x-ms-is-hns-enabled")!: "false",
-            ])
+            return StorageResponse.empty(
+                .ok,
+                request,
+                headers: [
+                    HTTPField.Name("x-ms-sku-name")!: "Standard_LRS",
+                    HTTPField.Name("x-ms-account-kind")!: "StorageV2",
+                    HTTPField.Name("x-ms-is-hns-enabled")!: "false",
+                ]
+            )
         default:
             throw .notImplemented(request)
         }
     }
 
-    private func handleContainer(_ request: StorageRequest, container: String, operation: String) throws(StorageServiceError) -> Response {
+    private func handleContainer(
+        _ request: StorageRequest,
+        container: String,
+        operation: String
+    ) throws(StorageServiceError) -> Response {
         guard request.query("restype") == "container" else {
             throw .invalidQuery("restype", request.query("restype") ?? "")
         }
@@ -169,11 +219,16 @@ struct BlobService: Sendable {
         case "CreateContainer":
             try self.authorizer.authorize(request, requirement: .container(["c", "w"]))
             try Self.validateMetadataNames(request)
-            guard ResourceNames.isValidContainerOrQueueName(container) || ["$root", "$logs", "$web"].contains(container) else {
+            guard
+                ResourceNames.isValidContainerOrQueueName(container) || ["$root", "$logs", "$web"].contains(container)
+            else {
                 throw .invalidResourceName("Container names are 3-63 lowercase letters, digits and single hyphens.")
             }
             let record = try self.store.createContainer(
-                account: account, name: container, metadata: request.metadata, publicAccess: try Self.publicAccessHeader(request)
+                account: account,
+                name: container,
+                metadata: request.metadata,
+                publicAccess: try Self.publicAccessHeader(request)
             )
             return StorageResponse.empty(.created, request, headers: Self.containerHeaders(record, full: false))
         case "GetContainerProperties", "GetContainerMetadata":
@@ -190,7 +245,12 @@ struct BlobService: Sendable {
             let record = try self.store.container(account: account, name: container)
             var headers = Self.containerHeaders(record, full: false)
             if let access = record.publicAccess { headers[HTTPField.Name("x-ms-blob-public-access")!] = access }
-            return StorageResponse.xml(.ok, request, "<?xml version=\"1.0\" encoding=\"utf-8\"?><SignedIdentifiers />", headers: headers)
+            return StorageResponse.xml(
+                .ok,
+                request,
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?><SignedIdentifiers />",
+                headers: headers
+            )
         case "SetContainerACL":
             try self.authorizer.authorize(request, requirement: .container(["w"]))
             let access = try Self.publicAccessHeader(request)
@@ -202,7 +262,8 @@ struct BlobService: Sendable {
             return StorageResponse.empty(.accepted, request)
         case "ListBlobs":
             try self.authorizer.authorize(
-                request, requirement: .container(["l"], publicAccess: .containerRead),
+                request,
+                requirement: .container(["l"], publicAccess: .containerRead),
                 publicAccess: self.store.publicAccess(account: account, container: container)
             )
             return try self.listBlobs(request, container: container)
@@ -239,7 +300,9 @@ struct BlobService: Sendable {
         let marker = request.query("marker") ?? ""
         let maxResults = try request.intQuery("maxresults", default: 5000, range: 1...5000)!
         let includeMetadata = (request.query("include") ?? "").split(separator: ",").contains("metadata")
-        let all = self.store.listContainers(account: request.account).filter { $0.name.hasPrefix(prefix) && $0.name >= marker }
+        let all = self.store.listContainers(account: request.account).filter {
+            $0.name.hasPrefix(prefix) && $0.name >= marker
+        }
         var xml = XMLBuilder()
         xml.open("EnumerationResults", attributes: [("ServiceEndpoint", self.endpoint(request.account))])
         if !prefix.isEmpty { xml.element("Prefix", prefix) }
@@ -281,7 +344,10 @@ struct BlobService: Sendable {
         var nextMarker = ""
         var lastPrefix: String?
         try self.store.listBlobs(
-            account: request.account, container: container, prefix: prefix, startingAt: marker,
+            account: request.account,
+            container: container,
+            prefix: prefix,
+            startingAt: marker,
             includeUncommitted: include.contains("uncommittedblobs")
         ) { record in
             if let lastPrefix, record.name.hasPrefix(lastPrefix) { return true }
@@ -298,7 +364,10 @@ struct BlobService: Sendable {
             return true
         }
         var xml = XMLBuilder()
-        xml.open("EnumerationResults", attributes: [("ServiceEndpoint", self.endpoint(request.account)), ("ContainerName", container)])
+        xml.open(
+            "EnumerationResults",
+            attributes: [("ServiceEndpoint", self.endpoint(request.account)), ("ContainerName", container)]
+        )
         if !prefix.isEmpty { xml.element("Prefix", prefix) }
         if !marker.isEmpty { xml.element("Marker", marker) }
         if request.query("maxresults") != nil { xml.element("MaxResults", maxResults) }
@@ -359,10 +428,15 @@ struct BlobService: Sendable {
     static func validateMetadataNames(_ request: StorageRequest) throws(StorageServiceError) {
         for name in request.metadata.keys {
             let scalars = Array(name.unicodeScalars)
-            let valid = !scalars.isEmpty && (scalars[0] == "_" || scalars[0].properties.isAlphabetic)
+            let valid =
+                !scalars.isEmpty && (scalars[0] == "_" || scalars[0].properties.isAlphabetic)
                 && scalars.allSatisfy { $0 == "_" || $0.properties.isAlphabetic || $0.properties.numericType != nil }
             guard valid else {
-                throw .init(.badRequest, "InvalidMetadata", "The metadata specified is invalid. It has characters that are not permitted: '\(name)'.")
+                throw .init(
+                    .badRequest,
+                    "InvalidMetadata",
+                    "The metadata specified is invalid. It has characters that are not permitted: '\(name)'."
+                )
             }
         }
     }
@@ -370,7 +444,8 @@ struct BlobService: Sendable {
     /// Names with characters XML cannot carry are listed percent-encoded with `Encoded="true"`.
     static func writeName(_ name: String, to xml: inout XMLBuilder) {
         let needsEncoding = name.unicodeScalars.contains { scalar in
-            (scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r") || scalar.value == 0xFFFE || scalar.value == 0xFFFF
+            (scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r") || scalar.value == 0xFFFE
+                || scalar.value == 0xFFFF
         }
         if needsEncoding {
             xml.text += "<Name Encoded=\"true\">" + PercentEncoding.encode(name, keepSlash: true) + "</Name>"
@@ -381,7 +456,9 @@ struct BlobService: Sendable {
 
     static func httpProperties(_ request: StorageRequest, blobPrefixed: Bool) -> BlobHTTPProperties {
         func value(_ name: String) -> String? {
-            let header = blobPrefixed ? request.header("x-ms-blob-" + name) : (request.header("x-ms-blob-" + name) ?? request.header(name))
+            let header =
+                blobPrefixed
+                ? request.header("x-ms-blob-" + name) : (request.header("x-ms-blob-" + name) ?? request.header(name))
             return header?.isEmpty == false ? header : nil
         }
         return BlobHTTPProperties(

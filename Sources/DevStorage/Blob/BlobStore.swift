@@ -41,7 +41,8 @@ final class BlobStore: Sendable {
                     let record = try? decoder.decode(ContainerRecord.self, from: data)
                 else { continue }
                 var containerState = ContainerState(record: record)
-                for file in (try? fileManager.contentsOfDirectory(atPath: folder + "/blobs")) ?? [] where file.hasSuffix(".json") {
+                for file in (try? fileManager.contentsOfDirectory(atPath: folder + "/blobs")) ?? []
+                where file.hasSuffix(".json") {
                     guard let data = fileManager.contents(atPath: "\(folder)/blobs/\(file)"),
                         let blob = try? decoder.decode(BlobRecord.self, from: data)
                     else { continue }
@@ -57,12 +58,24 @@ final class BlobStore: Sendable {
 
     // MARK: Containers
 
-    func createContainer(account: String, name: String, metadata: [String: String], publicAccess: String?) throws(StorageServiceError) -> ContainerRecord {
+    func createContainer(
+        account: String,
+        name: String,
+        metadata: [String: String],
+        publicAccess: String?
+    ) throws(StorageServiceError) -> ContainerRecord {
         try self.withState { state in
             let key = ContainerKey(account: account, container: name)
             guard state.containers[key] == nil else { throw StorageServiceError.containerAlreadyExists }
             let now = StorageDate.now()
-            let record = ContainerRecord(name: name, created: now, lastModified: now, etag: ETagGenerator.next(), metadata: metadata, publicAccess: publicAccess)
+            let record = ContainerRecord(
+                name: name,
+                created: now,
+                lastModified: now,
+                etag: ETagGenerator.next(),
+                metadata: metadata,
+                publicAccess: publicAccess
+            )
             try self.persist(record, account: account)
             state.containers[key] = ContainerState(record: record)
             return record
@@ -71,7 +84,9 @@ final class BlobStore: Sendable {
 
     func container(account: String, name: String) throws(StorageServiceError) -> ContainerRecord {
         try self.withState { state in
-            guard let container = state.containers[ContainerKey(account: account, container: name)] else { throw StorageServiceError.containerNotFound }
+            guard let container = state.containers[ContainerKey(account: account, container: name)] else {
+                throw StorageServiceError.containerNotFound
+            }
             return container.record
         }
     }
@@ -81,7 +96,11 @@ final class BlobStore: Sendable {
         self.state.withLock { $0.containers[ContainerKey(account: account, container: container)]?.record.publicAccess }
     }
 
-    func updateContainer(account: String, name: String, _ change: (inout ContainerRecord) -> Void) throws(StorageServiceError) -> ContainerRecord {
+    func updateContainer(
+        account: String,
+        name: String,
+        _ change: (inout ContainerRecord) -> Void
+    ) throws(StorageServiceError) -> ContainerRecord {
         try self.withState { state in
             let key = ContainerKey(account: account, container: name)
             guard var record = state.containers[key]?.record else { throw StorageServiceError.containerNotFound }
@@ -97,7 +116,9 @@ final class BlobStore: Sendable {
     func deleteContainer(account: String, name: String) throws(StorageServiceError) {
         let released = try self.withState { state in
             let key = ContainerKey(account: account, container: name)
-            guard let container = state.containers.removeValue(forKey: key) else { throw StorageServiceError.containerNotFound }
+            guard let container = state.containers.removeValue(forKey: key) else {
+                throw StorageServiceError.containerNotFound
+            }
             try? FileManager.default.removeItem(atPath: self.containerFolder(account: account, container: name))
             return container.blobs.values.flatMap(\.extents).filter { Self.release($0, in: &state) }
         }
@@ -118,7 +139,9 @@ final class BlobStore: Sendable {
             guard let containerState = state.containers[ContainerKey(account: account, container: container)] else {
                 throw StorageServiceError.containerNotFound
             }
-            guard let blob = containerState.blobs[name], blob.isCommitted else { throw StorageServiceError.blobNotFound }
+            guard let blob = containerState.blobs[name], blob.isCommitted else {
+                throw StorageServiceError.blobNotFound
+            }
             return blob
         }
     }
@@ -166,14 +189,23 @@ final class BlobStore: Sendable {
     }
 
     /// Stages an uncommitted block.
-    func stageBlock(account: String, container: String, name: String, block: BlockReference) throws(StorageServiceError) {
+    func stageBlock(account: String, container: String, name: String, block: BlockReference) throws(StorageServiceError)
+    {
         let released = try self.withState { state in
             let key = ContainerKey(account: account, container: container)
             guard state.containers[key] != nil else { throw StorageServiceError.containerNotFound }
-            var record = state.containers[key]!.blobs[name]
+            var record =
+                state.containers[key]!.blobs[name]
                 ?? BlobRecord(
-                    name: name, isCommitted: false, created: StorageDate.now(), lastModified: StorageDate.now(), etag: "",
-                    properties: .init(), metadata: [:], blocks: [], uncommitted: []
+                    name: name,
+                    isCommitted: false,
+                    created: StorageDate.now(),
+                    lastModified: StorageDate.now(),
+                    etag: "",
+                    properties: .init(),
+                    metadata: [:],
+                    blocks: [],
+                    uncommitted: []
                 )
             let existingLengths = Set((record.blocks + record.uncommitted).map(\.id.utf8.count).filter { $0 > 0 })
             if let length = existingLengths.first, length != block.id.utf8.count {
@@ -196,13 +228,18 @@ final class BlobStore: Sendable {
 
     /// Changes a committed blob's metadata or properties, giving it a new ETag.
     func update(
-        account: String, container: String, name: String, conditions: BlobConditions,
+        account: String,
+        container: String,
+        name: String,
+        conditions: BlobConditions,
         _ change: (inout BlobRecord) throws(StorageServiceError) -> Void
     ) throws(StorageServiceError) -> BlobRecord {
         try self.withState { state in
             let key = ContainerKey(account: account, container: container)
             guard state.containers[key] != nil else { throw StorageServiceError.containerNotFound }
-            guard var record = state.containers[key]!.blobs[name], record.isCommitted else { throw StorageServiceError.blobNotFound }
+            guard var record = state.containers[key]!.blobs[name], record.isCommitted else {
+                throw StorageServiceError.blobNotFound
+            }
             try conditions.checkWrite(existing: (record.etag, record.lastModified))
             try change(&record)
             record.lastModified = StorageDate.now()
@@ -219,7 +256,9 @@ final class BlobStore: Sendable {
         try self.withState { state in
             let key = ContainerKey(account: account, container: container)
             guard state.containers[key] != nil else { throw StorageServiceError.containerNotFound }
-            guard var record = state.containers[key]!.blobs[name], record.isCommitted else { throw StorageServiceError.blobNotFound }
+            guard var record = state.containers[key]!.blobs[name], record.isCommitted else {
+                throw StorageServiceError.blobNotFound
+            }
             record.tier = tier
             record.tierChangeTime = StorageDate.now()
             try self.persist(record, account: account, container: container)
@@ -230,12 +269,18 @@ final class BlobStore: Sendable {
     /// The committed blob with this name, with its content's extents held until the returned
     /// pin is released (or dropped): an overwrite or delete meanwhile removes the record at once
     /// but leaves the bytes in place for this reader.
-    func blobForReading(account: String, container: String, name: String) throws(StorageServiceError) -> (BlobRecord, ReadPin) {
+    func blobForReading(
+        account: String,
+        container: String,
+        name: String
+    ) throws(StorageServiceError) -> (BlobRecord, ReadPin) {
         try self.withState { state in
             guard let containerState = state.containers[ContainerKey(account: account, container: container)] else {
                 throw StorageServiceError.containerNotFound
             }
-            guard let blob = containerState.blobs[name], blob.isCommitted else { throw StorageServiceError.blobNotFound }
+            guard let blob = containerState.blobs[name], blob.isCommitted else {
+                throw StorageServiceError.blobNotFound
+            }
             let extents = blob.blocks.map(\.extent)
             for extent in extents { state.extentReferences[extent, default: 0] += 1 }
             return (blob, ReadPin(store: self, extents: extents))
@@ -248,13 +293,22 @@ final class BlobStore: Sendable {
         self.extents.remove(released)
     }
 
-    func deleteBlob(account: String, container: String, name: String, conditions: BlobConditions) throws(StorageServiceError) {
+    func deleteBlob(
+        account: String,
+        container: String,
+        name: String,
+        conditions: BlobConditions
+    ) throws(StorageServiceError) {
         let released = try self.withState { state in
             let key = ContainerKey(account: account, container: container)
             guard state.containers[key] != nil else { throw StorageServiceError.containerNotFound }
-            guard let record = state.containers[key]!.blobs[name], record.isCommitted else { throw StorageServiceError.blobNotFound }
+            guard let record = state.containers[key]!.blobs[name], record.isCommitted else {
+                throw StorageServiceError.blobNotFound
+            }
             try conditions.checkWrite(existing: (record.etag, record.lastModified))
-            try? FileManager.default.removeItem(atPath: self.blobPath(account: account, container: container, name: name))
+            try? FileManager.default.removeItem(
+                atPath: self.blobPath(account: account, container: container, name: name)
+            )
             state.containers[key]!.blobs[name] = nil
             state.containers[key]!.sortedNames = nil
             return record.extents.filter { Self.release($0, in: &state) }
@@ -264,7 +318,11 @@ final class BlobStore: Sendable {
 
     /// Committed blobs whose names start with `prefix` and are at or after `marker`, in name order.
     func listBlobs(
-        account: String, container: String, prefix: String, startingAt marker: String, includeUncommitted: Bool = false,
+        account: String,
+        container: String,
+        prefix: String,
+        startingAt marker: String,
+        includeUncommitted: Bool = false,
         visit: (BlobRecord) -> Bool
     ) throws(StorageServiceError) {
         try self.withState { state in
@@ -330,7 +388,10 @@ final class BlobStore: Sendable {
     }
 
     private func persist(_ record: BlobRecord, account: String, container: String) throws {
-        try AtomicFile.write(JSONEncoder().encode(record), to: self.blobPath(account: account, container: container, name: record.name))
+        try AtomicFile.write(
+            JSONEncoder().encode(record),
+            to: self.blobPath(account: account, container: container, name: record.name)
+        )
     }
 }
 
@@ -347,10 +408,12 @@ final class ReadPin: Sendable {
     }
 
     func release() {
-        guard let extents = self.extents.withLock({ held -> [String]? in
-            defer { held = nil }
-            return held
-        }) else { return }
+        guard
+            let extents = self.extents.withLock({ held -> [String]? in
+                defer { held = nil }
+                return held
+            })
+        else { return }
         self.store.unpin(extents)
     }
 

@@ -1,11 +1,12 @@
 import Crypto
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Hummingbird
 import NIOCore
 import NIOFileSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Immutable files holding blob bytes. Request bodies stream into them and responses stream out
 /// of them in bounded chunks, so a blob of any size passes through a small, fixed amount of memory.
@@ -46,7 +47,9 @@ struct ExtentStore: Sendable {
                 guard size <= maxBytes else { throw StorageServiceError.requestBodyTooLarge }
                 // Page-cache writes of one received chunk take microseconds: writing in place keeps
                 // the body flowing without a thread hop per chunk.
-                try chunk.withUnsafeReadableBytes { try DevStorageIOError.writeAll($0, to: descriptor, what: "an extent") }
+                try chunk.withUnsafeReadableBytes {
+                    try DevStorageIOError.writeAll($0, to: descriptor, what: "an extent")
+                }
                 batch.append(chunk)
                 batchBytes += chunk.readableBytes
                 if batchBytes >= 1 << 20 {
@@ -88,7 +91,9 @@ struct ExtentStore: Sendable {
 
     /// Reads bytes `range` of the blob made of `blocks`, in order, in chunks of at most 256 KiB.
     private func forEachChunk(
-        _ blocks: [BlockReference], range: Range<Int64>, _ body: (ByteBuffer) async throws -> Void
+        _ blocks: [BlockReference],
+        range: Range<Int64>,
+        _ body: (ByteBuffer) async throws -> Void
     ) async throws {
         var blockStart: Int64 = 0
         for block in blocks {
@@ -97,8 +102,12 @@ struct ExtentStore: Sendable {
             let lower = max(range.lowerBound, blockStart)
             let upper = min(range.upperBound, blockEnd)
             guard lower < upper else { continue }
-            try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(self.directory + "/" + block.extent)) { handle in
-                for try await chunk in handle.readChunks(in: (lower - blockStart)..<(upper - blockStart), chunkLength: .kibibytes(256)) {
+            try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(self.directory + "/" + block.extent)) {
+                handle in
+                for try await chunk in handle.readChunks(
+                    in: (lower - blockStart)..<(upper - blockStart),
+                    chunkLength: .kibibytes(256)
+                ) {
                     try await body(chunk)
                 }
             }
@@ -111,7 +120,8 @@ struct ExtentStore: Sendable {
 
     /// Deletes extents no record references: bodies of requests that never committed before a crash.
     func removeUnreferenced(keeping referenced: Set<String>) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: self.directory)) ?? [] where !referenced.contains(name) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: self.directory)) ?? []
+        where !referenced.contains(name) {
             unlink(self.directory + "/" + name)
         }
     }

@@ -12,7 +12,12 @@ struct EventGridEmulator: Sendable {
     let logger: Logger
     private let sequencer = AtomicCounter()
 
-    init(subscriptions: [EventSubscription], queues: QueueStore, blobEndpoint: @escaping @Sendable (String) -> String, logger: Logger) {
+    init(
+        subscriptions: [EventSubscription],
+        queues: QueueStore,
+        blobEndpoint: @escaping @Sendable (String) -> String,
+        logger: Logger
+    ) {
         self.subscriptions = subscriptions
         self.queues = queues
         self.blobEndpoint = blobEndpoint
@@ -25,7 +30,9 @@ struct EventGridEmulator: Sendable {
     }
 
     func blobCommitted(request: StorageRequest, container: String, record: BlobRecord, api: String) {
-        let matching = self.subscriptions.filter { $0.matches(account: request.account, container: container, blobName: record.name) }
+        let matching = self.subscriptions.filter {
+            $0.matches(account: request.account, container: container, blobName: record.name)
+        }
         guard !matching.isEmpty else { return }
         let now = StorageDate.now()
         let data = BlobCreatedData(
@@ -36,7 +43,8 @@ struct EventGridEmulator: Sendable {
             contentType: record.properties.contentType ?? "application/octet-stream",
             contentLength: record.size,
             blobType: "BlockBlob",
-            url: self.blobEndpoint(request.account) + container + "/" + PercentEncoding.encode(record.name, keepSlash: true),
+            url: self.blobEndpoint(request.account) + container + "/"
+                + PercentEncoding.encode(record.name, keepSlash: true),
             sequencer: self.nextSequencer(now),
             storageDiagnostics: ["batchId": UUIDText.random()]
         )
@@ -52,25 +60,44 @@ struct EventGridEmulator: Sendable {
                 case .eventGrid:
                     json = try encoder.encode(
                         EventGridEvent(
-                            topic: topic, subject: subject, eventType: "Microsoft.Storage.BlobCreated", id: id, data: data,
+                            topic: topic,
+                            subject: subject,
+                            eventType: "Microsoft.Storage.BlobCreated",
+                            id: id,
+                            data: data,
                             eventTime: now.iso8601(fractionDigits: 7)
                         )
                     )
                 case .cloudEvents:
                     json = try encoder.encode(
-                        CloudEvent(type: "Microsoft.Storage.BlobCreated", source: topic, subject: subject, id: id, time: now.iso8601(fractionDigits: 7), data: data)
+                        CloudEvent(
+                            type: "Microsoft.Storage.BlobCreated",
+                            source: topic,
+                            subject: subject,
+                            id: id,
+                            time: now.iso8601(fractionDigits: 7),
+                            data: data
+                        )
                     )
                 }
             } catch {
                 self.logger.error("event encoding failed", metadata: ["error": "\(error)"])
                 continue
             }
-            let text = subscription.encoding == .base64 ? json.base64EncodedString() : String(decoding: json, as: UTF8.self)
+            let text =
+                subscription.encoding == .base64 ? json.base64EncodedString() : String(decoding: json, as: UTF8.self)
             do {
                 _ = try self.queues.put(
-                    account: subscription.account, queue: subscription.queue, text: text, visibilityTimeout: 0, timeToLive: subscription.messageTTL
+                    account: subscription.account,
+                    queue: subscription.queue,
+                    text: text,
+                    visibilityTimeout: 0,
+                    timeToLive: subscription.messageTTL
                 )
-                self.logger.debug("event raised", metadata: ["subject": "\(subject)", "queue": "\(subscription.queue)", "api": "\(api)"])
+                self.logger.debug(
+                    "event raised",
+                    metadata: ["subject": "\(subject)", "queue": "\(subscription.queue)", "api": "\(api)"]
+                )
             } catch {
                 // Event Grid would retry and then dead-letter; a missing destination queue is the usual cause here.
                 self.logger.warning(
@@ -85,6 +112,7 @@ struct EventGridEmulator: Sendable {
     private func nextSequencer(_ now: StorageDate) -> String {
         let ticks = UInt64(now.seconds) * 10_000_000 + UInt64(now.ticks)
         let value = self.sequencer.advance(past: ticks)
-        return String(repeating: "0", count: 16) + String(value, radix: 16).leftPadded(to: 16) + String(repeating: "0", count: 16)
+        return String(repeating: "0", count: 16) + String(value, radix: 16).leftPadded(to: 16)
+            + String(repeating: "0", count: 16)
     }
 }

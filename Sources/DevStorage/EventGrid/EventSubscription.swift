@@ -30,8 +30,14 @@ public struct EventSubscription: Sendable, Hashable, Codable {
 
     /// Creates a subscription.
     public init(
-        account: String = DevStorageConfiguration.developmentAccountName, container: String, prefix: String? = nil,
-        suffix: String? = nil, queue: String, schema: Schema = .eventGrid, encoding: Encoding = .base64, messageTTL: Int = -1
+        account: String = DevStorageConfiguration.developmentAccountName,
+        container: String,
+        prefix: String? = nil,
+        suffix: String? = nil,
+        queue: String,
+        schema: Schema = .eventGrid,
+        encoding: Encoding = .base64,
+        messageTTL: Int = -1
     ) {
         self.account = account
         self.container = container
@@ -51,10 +57,13 @@ public struct EventSubscription: Sendable, Hashable, Codable {
         var fields: [String: String] = [:]
         for pair in text.split(separator: ",") {
             let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { throw DevStorageConfigurationError("subscription part '\(pair)' is not KEY=VALUE") }
+            guard parts.count == 2 else {
+                throw DevStorageConfigurationError("subscription part '\(pair)' is not KEY=VALUE")
+            }
             fields[String(parts[0]).trimmingSpaces().lowercased()] = String(parts[1])
         }
-        guard let container = fields.removeValue(forKey: "container"), let queue = fields.removeValue(forKey: "queue") else {
+        guard let container = fields.removeValue(forKey: "container"), let queue = fields.removeValue(forKey: "queue")
+        else {
             throw DevStorageConfigurationError("subscription '\(text)' needs container=NAME and queue=NAME")
         }
         self.init(container: container, queue: queue)
@@ -63,7 +72,9 @@ public struct EventSubscription: Sendable, Hashable, Codable {
         self.suffix = fields.removeValue(forKey: "suffix")
         if let schema = fields.removeValue(forKey: "schema") {
             guard let value = Schema(rawValue: schema) else {
-                throw DevStorageConfigurationError("subscription schema '\(schema)' is not EventGridSchema or CloudEventSchemaV1_0")
+                throw DevStorageConfigurationError(
+                    "subscription schema '\(schema)' is not EventGridSchema or CloudEventSchemaV1_0"
+                )
             }
             self.schema = value
         }
@@ -75,12 +86,16 @@ public struct EventSubscription: Sendable, Hashable, Codable {
         }
         if let ttl = fields.removeValue(forKey: "ttl") {
             guard let value = Int(ttl), value == -1 || value > 0 else {
-                throw DevStorageConfigurationError("subscription ttl '\(ttl)' is not -1 or a positive number of seconds")
+                throw DevStorageConfigurationError(
+                    "subscription ttl '\(ttl)' is not -1 or a positive number of seconds"
+                )
             }
             self.messageTTL = value
         }
         if let unknown = fields.keys.sorted().first {
-            throw DevStorageConfigurationError("subscription key '\(unknown)' is unknown (known: account, container, prefix, suffix, queue, schema, encoding, ttl)")
+            throw DevStorageConfigurationError(
+                "subscription key '\(unknown)' is unknown (known: account, container, prefix, suffix, queue, schema, encoding, ttl)"
+            )
         }
     }
 

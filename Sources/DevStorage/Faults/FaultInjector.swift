@@ -12,7 +12,9 @@ final class FaultInjector: Sendable {
 
     /// The failure to inject for this operation, if any.
     func fault(for operation: String) -> FaultPlan.Kind? {
-        guard self.plan.rate > 0, self.plan.operations.isEmpty || self.plan.operations.contains(operation) else { return nil }
+        guard self.plan.rate > 0, self.plan.operations.isEmpty || self.plan.operations.contains(operation) else {
+            return nil
+        }
         return self.generator.withLock { generator in
             guard Double.random(in: 0..<1, using: &generator) < self.plan.rate else { return nil }
             return self.plan.kinds.randomElement(using: &generator)

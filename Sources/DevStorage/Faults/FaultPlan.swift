@@ -27,7 +27,14 @@ public struct FaultPlan: Sendable, Hashable {
     public var seed: UInt64?
 
     /// Creates a plan.
-    public init(rate: Double, kinds: [Kind] = [.internalError, .serverBusy], operations: Set<String> = [], hangSeconds: Double = 30, retryAfterSeconds: Int = 1, seed: UInt64? = nil) {
+    public init(
+        rate: Double,
+        kinds: [Kind] = [.internalError, .serverBusy],
+        operations: Set<String> = [],
+        hangSeconds: Double = 30,
+        retryAfterSeconds: Int = 1,
+        seed: UInt64? = nil
+    ) {
         self.rate = rate
         self.kinds = kinds
         self.operations = operations
@@ -41,7 +48,9 @@ public struct FaultPlan: Sendable, Hashable {
         self.init(rate: 0)
         for pair in text.split(separator: ",") {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw DevStorageConfigurationError("fault setting '\(pair)' is not KEY=VALUE") }
+            guard parts.count == 2 else {
+                throw DevStorageConfigurationError("fault setting '\(pair)' is not KEY=VALUE")
+            }
             let values = parts[1].split(separator: "|").map(String.init)
             switch parts[0].lowercased() {
             case "rate":
@@ -69,10 +78,14 @@ public struct FaultPlan: Sendable, Hashable {
                 }
                 self.retryAfterSeconds = seconds
             case "seed":
-                guard let seed = UInt64(parts[1]) else { throw DevStorageConfigurationError("fault seed '\(parts[1])' is not a number") }
+                guard let seed = UInt64(parts[1]) else {
+                    throw DevStorageConfigurationError("fault seed '\(parts[1])' is not a number")
+                }
                 self.seed = seed
             default:
-                throw DevStorageConfigurationError("fault setting '\(parts[0])' is unknown (known: rate, kinds, ops, hang, retry-after, seed)")
+                throw DevStorageConfigurationError(
+                    "fault setting '\(parts[0])' is unknown (known: rate, kinds, ops, hang, retry-after, seed)"
+                )
             }
         }
         guard !self.kinds.isEmpty else { throw DevStorageConfigurationError("fault kinds are empty") }

@@ -23,17 +23,28 @@ struct DevStorageResponder: HTTPResponder {
         var response: Response
         do {
             let storageRequest = try StorageRequest(
-                service: self.service, request: request, requestID: requestID, clientAddress: context.clientAddress
+                service: self.service,
+                request: request,
+                requestID: requestID,
+                clientAddress: context.clientAddress
             )
-            operation = self.service == .blob ? BlobService.operationName(storageRequest) : QueueService.operationName(storageRequest)
+            operation =
+                self.service == .blob
+                ? BlobService.operationName(storageRequest) : QueueService.operationName(storageRequest)
             if let faults, let fault = faults.fault(for: operation) {
-                let response = try await self.inject(fault, faults: faults, request: storageRequest, operation: operation)
+                let response = try await self.inject(
+                    fault,
+                    faults: faults,
+                    request: storageRequest,
+                    operation: operation
+                )
                 self.log(request, operation: operation, response: response, started: started, requestID: requestID)
                 return response
             }
             switch self.service {
             case .blob: response = try await self.blobs.handle(storageRequest, operation: operation, body: request.body)
-            case .queue: response = try await self.queues.handle(storageRequest, operation: operation, body: request.body)
+            case .queue:
+                response = try await self.queues.handle(storageRequest, operation: operation, body: request.body)
             }
             if let clientRequestID = request.headers[.xMsClientRequestID] {
                 response.headers[.xMsClientRequestID] = clientRequestID
@@ -44,20 +55,40 @@ struct DevStorageResponder: HTTPResponder {
                 response.headers[.xMsClientRequestID] = clientRequestID
             }
         } catch {
-            response = StorageResponse.error(.internalError("\(error)"), requestID: requestID, method: request.method, version: version)
+            response = StorageResponse.error(
+                .internalError("\(error)"),
+                requestID: requestID,
+                method: request.method,
+                version: version
+            )
         }
         self.log(request, operation: operation, response: response, started: started, requestID: requestID)
         return response
     }
 
-    private func inject(_ fault: FaultPlan.Kind, faults: FaultInjector, request: StorageRequest, operation: String) async throws -> Response {
-        self.logger.info("injecting fault", metadata: ["operation": "\(operation)", "fault": "\(fault.rawValue)", "request_id": "\(request.requestID)"])
+    private func inject(
+        _ fault: FaultPlan.Kind,
+        faults: FaultInjector,
+        request: StorageRequest,
+        operation: String
+    ) async throws -> Response {
+        self.logger.info(
+            "injecting fault",
+            metadata: ["operation": "\(operation)", "fault": "\(fault.rawValue)", "request_id": "\(request.requestID)"]
+        )
         switch fault {
         case .internalError:
-            return StorageResponse.error(.operationTimedOut(), requestID: request.requestID, method: request.method, version: request.header("x-ms-version"))
+            return StorageResponse.error(
+                .operationTimedOut(),
+                requestID: request.requestID,
+                method: request.method,
+                version: request.header("x-ms-version")
+            )
         case .serverBusy:
             return StorageResponse.error(
-                .serverBusy(retryAfter: faults.retryAfterSeconds), requestID: request.requestID, method: request.method,
+                .serverBusy(retryAfter: faults.retryAfterSeconds),
+                requestID: request.requestID,
+                method: request.method,
                 version: request.header("x-ms-version")
             )
         case .hang:
@@ -74,7 +105,12 @@ struct DevStorageResponder: HTTPResponder {
     /// rather than a well-formed 200 missing its headers.
     private static func droppedConnection(_ request: StorageRequest) -> Response {
         if request.method == .head {
-            return StorageResponse.error(.operationTimedOut(), requestID: request.requestID, method: request.method, version: request.header("x-ms-version"))
+            return StorageResponse.error(
+                .operationTimedOut(),
+                requestID: request.requestID,
+                method: request.method,
+                version: request.header("x-ms-version")
+            )
         }
         return Self.bodyThatFails(request)
     }
@@ -82,9 +118,13 @@ struct DevStorageResponder: HTTPResponder {
     private static func bodyThatFails(_ request: StorageRequest) -> Response {
         var headers = StorageResponse.headers(requestID: request.requestID, version: request.header("x-ms-version"))
         headers[.contentLength] = "1024"
-        return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: 1024) { _ in
-            throw InjectedDrop()
-        })
+        return Response(
+            status: .ok,
+            headers: headers,
+            body: ResponseBody(contentLength: 1024) { _ in
+                throw InjectedDrop()
+            }
+        )
     }
 
     private struct InjectedDrop: Error {}
@@ -98,7 +138,13 @@ struct DevStorageResponder: HTTPResponder {
     /// `METHOD PATH -> STATUS [ERROR-CODE] (request REQUEST-ID, N ms)`, the path with any SAS
     /// signature removed. The time is until the response head is ready; a streamed body may take
     /// longer to send.
-    private func log(_ request: Request, operation: String, response: Response, started: ContinuousClock.Instant, requestID: String) {
+    private func log(
+        _ request: Request,
+        operation: String,
+        response: Response,
+        started: ContinuousClock.Instant,
+        requestID: String
+    ) {
         let status = response.status
         guard self.logger.logLevel <= .debug || status.code >= 500 else { return }
         let elapsed = ContinuousClock.now - started
@@ -111,7 +157,8 @@ struct DevStorageResponder: HTTPResponder {
             "\(request.method.rawValue) \(path) -> \(status.code)\(code) (request \(requestID), \(Self.tenths(milliseconds)) ms)",
             metadata: [
                 "service": "\(self.service.rawValue)", "operation": "\(operation)", "status": "\(status.code)",
-                "error_code": "\(errorCode ?? "")", "duration_ms": "\(Self.tenths(milliseconds))", "request_id": "\(requestID)",
+                "error_code": "\(errorCode ?? "")", "duration_ms": "\(Self.tenths(milliseconds))",
+                "request_id": "\(requestID)",
             ]
         )
     }

@@ -29,7 +29,12 @@ struct StorageRequest: Sendable {
     /// The client's IP address, when known.
     let clientAddress: String?
 
-    init(service: StorageService, request: Request, requestID: String, clientAddress: String? = nil) throws(StorageServiceError) {
+    init(
+        service: StorageService,
+        request: Request,
+        requestID: String,
+        clientAddress: String? = nil
+    ) throws(StorageServiceError) {
         self.service = service
         self.clientAddress = clientAddress
         self.method = request.method
@@ -54,7 +59,9 @@ struct StorageRequest: Sendable {
         guard let account = PercentEncoding.decode(first) else { throw .invalidURI("Malformed percent-encoding.") }
         self.account = account
         if rawSegments.count >= 2, !rawSegments[1].isEmpty {
-            guard let name = PercentEncoding.decode(rawSegments[1]) else { throw .invalidURI("Malformed percent-encoding.") }
+            guard let name = PercentEncoding.decode(rawSegments[1]) else {
+                throw .invalidURI("Malformed percent-encoding.")
+            }
             self.resourceName = name
         } else {
             self.resourceName = nil
@@ -119,7 +126,11 @@ struct StorageRequest: Sendable {
     }
 
     /// An integer query parameter validated against a range.
-    func intQuery(_ name: String, default defaultValue: Int?, range: ClosedRange<Int>) throws(StorageServiceError) -> Int? {
+    func intQuery(
+        _ name: String,
+        default defaultValue: Int?,
+        range: ClosedRange<Int>
+    ) throws(StorageServiceError) -> Int? {
         guard let text = self.query(name) else { return defaultValue }
         guard let value = Int(text) else { throw .invalidQuery(name, text) }
         guard range.contains(value) else { throw .outOfRangeQuery(name, text) }

@@ -18,28 +18,47 @@ enum StorageResponse {
         return headers
     }
 
-    static func empty(_ status: HTTPResponse.Status, _ request: StorageRequest, headers extra: HTTPFields = [:]) -> Response {
+    static func empty(
+        _ status: HTTPResponse.Status,
+        _ request: StorageRequest,
+        headers extra: HTTPFields = [:]
+    ) -> Response {
         var headers = Self.headers(requestID: request.requestID, version: request.header("x-ms-version"))
         headers.append(contentsOf: extra)
         if headers[.contentLength] == nil { headers[.contentLength] = "0" }
         return Response(status: status, headers: headers, body: ResponseBody())
     }
 
-    static func xml(_ status: HTTPResponse.Status, _ request: StorageRequest, _ body: String, headers extra: HTTPFields = [:]) -> Response {
+    static func xml(
+        _ status: HTTPResponse.Status,
+        _ request: StorageRequest,
+        _ body: String,
+        headers extra: HTTPFields = [:]
+    ) -> Response {
         var headers = Self.headers(requestID: request.requestID, version: request.header("x-ms-version"))
         headers.append(contentsOf: extra)
         let buffer = ByteBuffer(string: body)
         headers[.contentType] = "application/xml"
         headers[.contentLength] = String(buffer.readableBytes)
-        return Response(status: status, headers: headers, body: request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: buffer))
+        return Response(
+            status: status,
+            headers: headers,
+            body: request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: buffer)
+        )
     }
 
-    static func error(_ error: StorageServiceError, requestID: String, method: HTTPRequest.Method, version: String?) -> Response {
+    static func error(
+        _ error: StorageServiceError,
+        requestID: String,
+        method: HTTPRequest.Method,
+        version: String?
+    ) -> Response {
         var headers = Self.headers(requestID: requestID, version: version)
         headers.append(contentsOf: error.headers)
         headers[.xMsErrorCode] = error.code
         let message = "\(error.message)\nRequestId:\(requestID)\nTime:\(StorageDate.now().iso8601())"
-        var body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(error.code)</Code><Message>"
+        var body =
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(error.code)</Code><Message>"
             + XMLEscaping.escape(message) + "</Message>"
         for element in error.detailElements {
             body += "<\(element.name)>" + XMLEscaping.escape(element.text) + "</\(element.name)>"
@@ -48,7 +67,11 @@ enum StorageResponse {
         let buffer = ByteBuffer(string: body)
         headers[.contentType] = "application/xml"
         headers[.contentLength] = String(buffer.readableBytes)
-        return Response(status: error.status, headers: headers, body: method == .head ? ResponseBody() : ResponseBody(byteBuffer: buffer))
+        return Response(
+            status: error.status,
+            headers: headers,
+            body: method == .head ? ResponseBody() : ResponseBody(byteBuffer: buffer)
+        )
     }
 }
 

@@ -22,7 +22,12 @@ struct DevQueue: Sendable {
         self.nextGeneration += 1
         self.generations[message.id] = self.nextGeneration
         self.order.insert(
-            VisibilityEntry(visibleAt: message.timeNextVisible, sequence: message.sequence, id: message.id, generation: self.nextGeneration)
+            VisibilityEntry(
+                visibleAt: message.timeNextVisible,
+                sequence: message.sequence,
+                id: message.id,
+                generation: self.nextGeneration
+            )
         )
         self.compactOrderIfBloated()
     }
@@ -48,7 +53,9 @@ struct DevQueue: Sendable {
         var expired: [String] = []
         while taken.count < limit, let entry = self.order.min, entry.visibleAt <= now {
             self.order.removeMin()
-            guard self.generations[entry.id] == entry.generation, let message = self.messages[entry.id] else { continue }
+            guard self.generations[entry.id] == entry.generation, let message = self.messages[entry.id] else {
+                continue
+            }
             if message.isExpired(at: now) {
                 skipped.append(entry)
                 expired.append(entry.id)

@@ -76,7 +76,9 @@ final class QueueJournal: @unchecked Sendable {
         }
         let end = lseek(self.descriptor, 0, SEEK_END)
         do {
-            try data.withUnsafeBytes { try DevStorageIOError.writeAll($0, to: self.descriptor, what: "the queue journal") }
+            try data.withUnsafeBytes {
+                try DevStorageIOError.writeAll($0, to: self.descriptor, what: "the queue journal")
+            }
         } catch {
             if end >= 0 { _ = ftruncate(self.descriptor, end) }
             throw error
@@ -98,14 +100,16 @@ struct DevStorageIOError: Error, CustomStringConvertible {
     }
 
     /// Writes every byte to a file descriptor, retrying short and interrupted writes.
-    static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, what: String) throws(DevStorageIOError) {
+    static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, what: String) throws(DevStorageIOError)
+    {
         var offset = 0
         while offset < bytes.count {
             let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw DevStorageIOError(
-                    "cannot write \(what): \(String(cString: strerror(errno)))", isDiskFull: errno == ENOSPC || errno == EDQUOT
+                    "cannot write \(what): \(String(cString: strerror(errno)))",
+                    isDiskFull: errno == ENOSPC || errno == EDQUOT
                 )
             }
             offset += written

@@ -34,6 +34,7 @@ struct VisibilityEntry: Comparable, Sendable {
         (lhs.visibleAt, lhs.sequence, lhs.generation) < (rhs.visibleAt, rhs.sequence, rhs.generation)
     }
     static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.visibleAt == rhs.visibleAt && lhs.sequence == rhs.sequence && lhs.generation == rhs.generation && lhs.id == rhs.id
+        lhs.visibleAt == rhs.visibleAt && lhs.sequence == rhs.sequence && lhs.generation == rhs.generation
+            && lhs.id == rhs.id
     }
 }

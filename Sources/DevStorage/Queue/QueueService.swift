@@ -21,13 +21,15 @@ struct QueueService: Sendable {
         case (nil, _, .post) where UserDelegationKeyOperation.matches(request): return UserDelegationKeyOperation.name
         case (nil, _, _): return UnsupportedOperation.logName(request)
         case (_, nil, .put) where comp == "metadata": return "SetQueueMetadata"
-        case (_, nil, .get) where comp == "metadata", (_, nil, .head) where comp == "metadata": return "GetQueueMetadata"
+        case (_, nil, .get) where comp == "metadata", (_, nil, .head) where comp == "metadata":
+            return "GetQueueMetadata"
         case (_, nil, .get) where comp == "acl", (_, nil, .head) where comp == "acl": return "GetQueueACL"
         case (_, nil, .put) where comp == "acl": return "SetQueueACL"
         case (_, nil, .put): return "CreateQueue"
         case (_, nil, .delete): return "DeleteQueue"
         case (_, "messages", .post): return "PutMessage"
-        case (_, "messages", .get): return request.query("peekonly")?.lowercased() == "true" ? "PeekMessages" : "GetMessages"
+        case (_, "messages", .get):
+            return request.query("peekonly")?.lowercased() == "true" ? "PeekMessages" : "GetMessages"
         case (_, "messages", .delete): return "ClearMessages"
         case (_, _, .put): return "UpdateMessage"
         case (_, _, .delete): return "DeleteMessage"
@@ -35,10 +37,18 @@ struct QueueService: Sendable {
         }
     }
 
-    func handle(_ request: StorageRequest, operation: String, body: RequestBody) async throws(StorageServiceError) -> Response {
+    func handle(
+        _ request: StorageRequest,
+        operation: String,
+        body: RequestBody
+    ) async throws(StorageServiceError) -> Response {
         guard let queue = request.resourceName else {
             if operation == UserDelegationKeyOperation.name {
-                return try await UserDelegationKeyOperation.respond(to: request, body: body, authorizer: self.authorizer)
+                return try await UserDelegationKeyOperation.respond(
+                    to: request,
+                    body: body,
+                    authorizer: self.authorizer
+                )
             }
             return try self.handleService(request, operation: operation)
         }
@@ -80,19 +90,42 @@ struct QueueService: Sendable {
             guard ttl != 0 else { throw .outOfRangeQuery("messagettl", "0") }
             let visibility = try request.intQuery("visibilitytimeout", default: 0, range: 0...(7 * 24 * 3600))!
             if ttl != -1, visibility >= ttl { throw .outOfRangeQuery("visibilitytimeout", String(visibility)) }
-            let message = try self.store.put(account: request.account, queue: queue, text: text, visibilityTimeout: visibility, timeToLive: ttl)
-            return StorageResponse.xml(.created, request, Self.messageList([message], includePopReceipt: true, includeText: false))
+            let message = try self.store.put(
+                account: request.account,
+                queue: queue,
+                text: text,
+                visibilityTimeout: visibility,
+                timeToLive: ttl
+            )
+            return StorageResponse.xml(
+                .created,
+                request,
+                Self.messageList([message], includePopReceipt: true, includeText: false)
+            )
         case "GetMessages":
             try self.authorizer.authorize(request, requirement: .object(["p"]))
             let count = try request.intQuery("numofmessages", default: 1, range: 1...32)!
             let visibility = try request.intQuery("visibilitytimeout", default: 30, range: 1...(7 * 24 * 3600))!
-            let messages = try self.store.receive(account: request.account, queue: queue, count: count, visibilityTimeout: visibility)
-            return StorageResponse.xml(.ok, request, Self.messageList(messages, includePopReceipt: true, includeText: true))
+            let messages = try self.store.receive(
+                account: request.account,
+                queue: queue,
+                count: count,
+                visibilityTimeout: visibility
+            )
+            return StorageResponse.xml(
+                .ok,
+                request,
+                Self.messageList(messages, includePopReceipt: true, includeText: true)
+            )
         case "PeekMessages":
             try self.authorizer.authorize(request, requirement: .object(["r"]))
             let count = try request.intQuery("numofmessages", default: 1, range: 1...32)!
             let messages = try self.store.peek(account: request.account, queue: queue, count: count)
-            return StorageResponse.xml(.ok, request, Self.messageList(messages, includePopReceipt: false, includeText: true))
+            return StorageResponse.xml(
+                .ok,
+                request,
+                Self.messageList(messages, includePopReceipt: false, includeText: true)
+            )
         case "ClearMessages":
             try self.authorizer.authorize(request, requirement: .object(["d", "p"]))
             try self.store.clear(account: request.account, queue: queue)
@@ -102,7 +135,9 @@ struct QueueService: Sendable {
                 throw .invalidURI("Expected /\(request.account)/\(queue)/messages/ID.")
             }
             let id = String(subPath.dropFirst("messages/".count))
-            guard let popReceipt = request.query("popreceipt"), !popReceipt.isEmpty else { throw .missingQuery("popreceipt") }
+            guard let popReceipt = request.query("popreceipt"), !popReceipt.isEmpty else {
+                throw .missingQuery("popreceipt")
+            }
             if operation == "DeleteMessage" {
                 try self.authorizer.authorize(request, requirement: .object(["p"]))
                 try self.store.delete(account: request.account, queue: queue, id: id, popReceipt: popReceipt)
@@ -113,7 +148,12 @@ struct QueueService: Sendable {
             let visibility = try request.intQuery("visibilitytimeout", default: 0, range: 0...(7 * 24 * 3600))!
             let text = try await self.messageText(body, required: false)
             let message = try self.store.update(
-                account: request.account, queue: queue, id: id, popReceipt: popReceipt, visibilityTimeout: visibility, text: text
+                account: request.account,
+                queue: queue,
+                id: id,
+                popReceipt: popReceipt,
+                visibilityTimeout: visibility,
+                text: text
             )
             var headers = HTTPFields()
             headers[HTTPField.Name("x-ms-popreceipt")!] = message.popReceipt
@@ -145,7 +185,9 @@ struct QueueService: Sendable {
         let marker = request.query("marker") ?? ""
         let maxResults = try request.intQuery("maxresults", default: 5000, range: 1...5000)!
         let includeMetadata = (request.query("include") ?? "").split(separator: ",").contains("metadata")
-        let all = self.store.listQueues(account: request.account).filter { $0.name.hasPrefix(prefix) && $0.name >= marker }
+        let all = self.store.listQueues(account: request.account).filter {
+            $0.name.hasPrefix(prefix) && $0.name >= marker
+        }
         let page = all.prefix(maxResults)
         var xml = XMLBuilder()
         xml.open("EnumerationResults", attributes: [("ServiceEndpoint", self.endpoint(request.account))])

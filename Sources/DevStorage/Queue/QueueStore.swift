@@ -28,7 +28,11 @@ final class QueueStore: Sendable {
 
     enum CreateOutcome { case created, existed }
 
-    func createQueue(account: String, name: String, metadata: [String: String]) throws(StorageServiceError) -> CreateOutcome {
+    func createQueue(
+        account: String,
+        name: String,
+        metadata: [String: String]
+    ) throws(StorageServiceError) -> CreateOutcome {
         try self.mutate { state, records in
             if let existing = state.queues[account]?[name] {
                 guard existing.metadata == metadata else { throw StorageServiceError.queueAlreadyExists }
@@ -52,7 +56,10 @@ final class QueueStore: Sendable {
         }
     }
 
-    func properties(account: String, name: String) throws(StorageServiceError) -> (metadata: [String: String], count: Int) {
+    func properties(
+        account: String,
+        name: String
+    ) throws(StorageServiceError) -> (metadata: [String: String], count: Int) {
         try self.state.withLock { state throws(StorageServiceError) in
             guard let queue = state.queues[account]?[name] else { throw .queueNotFound }
             return (queue.metadata, queue.count)
@@ -68,7 +75,13 @@ final class QueueStore: Sendable {
 
     // MARK: Messages
 
-    func put(account: String, queue: String, text: String, visibilityTimeout: Int, timeToLive: Int) throws(StorageServiceError) -> QueueMessage {
+    func put(
+        account: String,
+        queue: String,
+        text: String,
+        visibilityTimeout: Int,
+        timeToLive: Int
+    ) throws(StorageServiceError) -> QueueMessage {
         try self.mutate { state, records in
             guard state.queues[account]?[queue] != nil else { throw StorageServiceError.queueNotFound }
             let now = StorageDate.now()
@@ -87,7 +100,12 @@ final class QueueStore: Sendable {
         }
     }
 
-    func receive(account: String, queue: String, count: Int, visibilityTimeout: Int) throws(StorageServiceError) -> [QueueMessage] {
+    func receive(
+        account: String,
+        queue: String,
+        count: Int,
+        visibilityTimeout: Int
+    ) throws(StorageServiceError) -> [QueueMessage] {
         try self.mutate { state, records in
             guard state.queues[account]?[queue] != nil else { throw StorageServiceError.queueNotFound }
             let now = StorageDate.now()
@@ -108,18 +126,27 @@ final class QueueStore: Sendable {
     func peek(account: String, queue: String, count: Int) throws(StorageServiceError) -> [QueueMessage] {
         try self.mutate { state, records in
             guard state.queues[account]?[queue] != nil else { throw StorageServiceError.queueNotFound }
-            let (visible, expired) = state.queues[account]![queue]!.visibleMessages(limit: count, now: StorageDate.now())
+            let (visible, expired) = state.queues[account]![queue]!.visibleMessages(
+                limit: count,
+                now: StorageDate.now()
+            )
             for id in expired { records.append(.init(op: .remove, account: account, queue: queue, id: id)) }
             return visible
         }
     }
 
     func update(
-        account: String, queue: String, id: String, popReceipt: String, visibilityTimeout: Int, text: String?
+        account: String,
+        queue: String,
+        id: String,
+        popReceipt: String,
+        visibilityTimeout: Int,
+        text: String?
     ) throws(StorageServiceError) -> QueueMessage {
         try self.mutate { state, records in
             guard state.queues[account]?[queue] != nil else { throw StorageServiceError.queueNotFound }
-            guard var message = state.queues[account]![queue]!.messages[id], !message.isExpired(at: StorageDate.now()) else {
+            guard var message = state.queues[account]![queue]!.messages[id], !message.isExpired(at: StorageDate.now())
+            else {
                 throw StorageServiceError.messageNotFound
             }
             guard message.popReceipt == popReceipt else { throw StorageServiceError.popReceiptMismatch }
@@ -134,7 +161,9 @@ final class QueueStore: Sendable {
     func delete(account: String, queue: String, id: String, popReceipt: String) throws(StorageServiceError) {
         try self.mutate { state, records in
             guard state.queues[account]?[queue] != nil else { throw StorageServiceError.queueNotFound }
-            guard let message = state.queues[account]![queue]!.messages[id] else { throw StorageServiceError.messageNotFound }
+            guard let message = state.queues[account]![queue]!.messages[id] else {
+                throw StorageServiceError.messageNotFound
+            }
             guard message.popReceipt == popReceipt else { throw StorageServiceError.popReceiptMismatch }
             records.append(.init(op: .remove, account: account, queue: queue, id: id))
         }
@@ -164,7 +193,8 @@ final class QueueStore: Sendable {
                 try self.journal.append(records)
                 for record in records { Self.apply(record, to: &state) }
                 if self.journal.recordCount > 200_000,
-                    self.journal.recordCount > 4 * state.queues.values.reduce(0, { $0 + $1.values.reduce(0) { $0 + $1.count } })
+                    self.journal.recordCount > 4
+                        * state.queues.values.reduce(0, { $0 + $1.values.reduce(0) { $0 + $1.count } })
                 {
                     // Compaction only shortens the journal: the change is already durable, so a
                     // failure here (disk full) keeps the longer journal and fails nothing.

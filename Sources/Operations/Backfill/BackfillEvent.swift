@@ -19,7 +19,12 @@ struct BackfillEvent {
     /// The same id for the same blob version every time, so a second backfill's event is the
     /// first one's duplicate.
     var id: String {
-        let key = CheckpointKey(account: self.accountName, container: self.container, blobName: self.blobName, eTag: self.properties.eTag)
+        let key = CheckpointKey(
+            account: self.accountName,
+            container: self.container,
+            blobName: self.blobName,
+            eTag: self.properties.eTag
+        )
         return Self.idPrefix + key.digest.prefix(32)
     }
 

@@ -18,7 +18,8 @@ public struct BackfillReport: Sendable, Hashable, Codable {
         public var error: String?
 
         /// Creates a row.
-        public init(blobName: String, bytes: Int64, eTag: String, eventID: String, action: String, error: String? = nil) {
+        public init(blobName: String, bytes: Int64, eTag: String, eventID: String, action: String, error: String? = nil)
+        {
             self.blobName = blobName
             self.bytes = bytes
             self.eTag = eTag
@@ -69,7 +70,15 @@ public struct BackfillReport: Sendable, Hashable, Codable {
     public var rows: [Row]
 
     /// Creates a report.
-    public init(dryRun: Bool, container: String, prefix: String, queue: String, counts: Counts, limitReached: Bool, rows: [Row]) {
+    public init(
+        dryRun: Bool,
+        container: String,
+        prefix: String,
+        queue: String,
+        counts: Counts,
+        limitReached: Bool,
+        rows: [Row]
+    ) {
         self.dryRun = dryRun
         self.container = container
         self.prefix = prefix
@@ -90,17 +99,22 @@ public struct BackfillReport: Sendable, Hashable, Codable {
         let shown = self.rows.filter { self.dryRun || $0.action == "failed" }
         if !shown.isEmpty {
             var table = TextTable([
-                .init("BLOB", maxWidth: 80), .init("BYTES", alignRight: true), .init("ETAG", maxWidth: 24), .init("ACTION", maxWidth: 120),
+                .init("BLOB", maxWidth: 80), .init("BYTES", alignRight: true), .init("ETAG", maxWidth: 24),
+                .init("ACTION", maxWidth: 120),
             ])
             for row in shown {
-                table.append([row.blobName, String(row.bytes), row.eTag, row.error.map { "failed: \($0)" } ?? row.action])
+                table.append([
+                    row.blobName, String(row.bytes), row.eTag, row.error.map { "failed: \($0)" } ?? row.action,
+                ])
             }
             sections.append(table.render())
         }
         var totals = TextTable([.init("", maxWidth: 40), .init("BLOBS", alignRight: true)])
         totals.append(["listed", String(self.counts.listed)])
         totals.append(["already completed", String(self.counts.done)])
-        if self.counts.deadLettered > 0 { totals.append(["dead-lettered (replay them)", String(self.counts.deadLettered)]) }
+        if self.counts.deadLettered > 0 {
+            totals.append(["dead-lettered (replay them)", String(self.counts.deadLettered)])
+        }
         if self.counts.older > 0 { totals.append(["older than --modified-since", String(self.counts.older)]) }
         for (reason, count) in self.counts.skipped.sorted(by: { $0.key < $1.key }) {
             totals.append(["skipped: \(reason)", String(count)])
@@ -114,7 +128,8 @@ public struct BackfillReport: Sendable, Hashable, Codable {
 
     /// One line for the end of a run and for the log.
     public var summary: String {
-        var line = self.dryRun
+        var line =
+            self.dryRun
             ? "dry run: would enqueue \(self.counts.enqueued) of \(self.counts.listed) blob(s) listed; nothing was sent"
             : "enqueued \(self.counts.enqueued) of \(self.counts.listed) blob(s) listed on queue '\(self.queue)'"
         if self.limitReached { line += "; stopped at --limit, run again for the rest" }

@@ -54,7 +54,11 @@ public struct Backfiller: Sendable {
 
     /// Creates a backfiller.
     public init(
-        container: BlobContainerClient, queue: QueueClient, store: CheckpointStore, inputFilter: InputFilter, concurrency: Int = 16,
+        container: BlobContainerClient,
+        queue: QueueClient,
+        store: CheckpointStore,
+        inputFilter: InputFilter,
+        concurrency: Int = 16,
         logger: Logger
     ) {
         self.container = container
@@ -71,7 +75,10 @@ public struct Backfiller: Sendable {
     /// - Throws: ``OperationsError`` when the work queue or the input container is missing, or
     ///   `prefix` lies outside the input prefix; a storage or checkpoint error when listing or reading records fails. A
     ///   failure to send one event is recorded in its row instead.
-    public func run(_ options: Options, progress: (BackfillReport.Counts) -> Void = { _ in }) async throws -> BackfillReport {
+    public func run(
+        _ options: Options,
+        progress: (BackfillReport.Counts) -> Void = { _ in }
+    ) async throws -> BackfillReport {
         let prefix = try Self.listingPrefix(requested: options.prefix, input: self.inputFilter.prefix)
         if !options.dryRun {
             do {
@@ -84,20 +91,36 @@ public struct Backfiller: Sendable {
         var rows: [BackfillReport.Row] = []
         var limitReached = false
         do {
-            try await self.list(prefix: prefix, options, counts: &counts, rows: &rows, limitReached: &limitReached, progress: progress)
+            try await self.list(
+                prefix: prefix,
+                options,
+                counts: &counts,
+                rows: &rows,
+                limitReached: &limitReached,
+                progress: progress
+            )
         } catch let error as StorageError where error.isNotFound && error.operation == "ListBlobs" {
             throw OperationsError.containerNotFound(self.container.name)
         }
         let report = BackfillReport(
-            dryRun: options.dryRun, container: self.container.name, prefix: prefix, queue: self.queue.name, counts: counts,
-            limitReached: limitReached, rows: rows
+            dryRun: options.dryRun,
+            container: self.container.name,
+            prefix: prefix,
+            queue: self.queue.name,
+            counts: counts,
+            limitReached: limitReached,
+            rows: rows
         )
         self.logger.notice("\(report.summary)", metadata: ["dry_run": "\(options.dryRun)"])
         return report
     }
 
     private func list(
-        prefix: String, _ options: Options, counts: inout BackfillReport.Counts, rows: inout [BackfillReport.Row], limitReached: inout Bool,
+        prefix: String,
+        _ options: Options,
+        counts: inout BackfillReport.Counts,
+        rows: inout [BackfillReport.Row],
+        limitReached: inout Bool,
         progress: (BackfillReport.Counts) -> Void
     ) async throws {
         listing: for try await page in self.container.listBlobs(prefix: prefix.isEmpty ? nil : prefix) {
@@ -105,7 +128,9 @@ public struct Backfiller: Sendable {
             for item in page.blobs {
                 if Task.isCancelled { break listing }
                 counts.listed += 1
-                guard let event = try self.candidate(item, modifiedSince: options.modifiedSince, counts: &counts) else { continue }
+                guard let event = try self.candidate(item, modifiedSince: options.modifiedSince, counts: &counts) else {
+                    continue
+                }
                 if let limit = options.limit, counts.enqueued + pending.count >= limit {
                     limitReached = true
                     break
@@ -122,7 +147,11 @@ public struct Backfiller: Sendable {
     }
 
     /// The event for a listed blob, or nil (with the reason counted) when there is nothing to do.
-    private func candidate(_ item: BlobListItem, modifiedSince: Date?, counts: inout BackfillReport.Counts) throws -> BackfillEvent? {
+    private func candidate(
+        _ item: BlobListItem,
+        modifiedSince: Date?,
+        counts: inout BackfillReport.Counts
+    ) throws -> BackfillEvent? {
         if let since = modifiedSince, let modified = item.properties.lastModified,
             modified.timeIntervalSince1970 < since.timeIntervalSince1970
         {
@@ -130,7 +159,10 @@ public struct Backfiller: Sendable {
             return nil
         }
         let event = BackfillEvent(
-            accountName: self.inputFilter.accountName, container: self.container.name, blobName: item.name, properties: item.properties,
+            accountName: self.inputFilter.accountName,
+            container: self.container.name,
+            blobName: item.name,
+            properties: item.properties,
             url: self.container.blob(item.name).url
         )
         switch MessageDecoder.decode(try event.messageText(), filter: self.inputFilter) {
@@ -141,7 +173,12 @@ public struct Backfiller: Sendable {
             counts.skipped[reason.code, default: 0] += 1
             return nil
         case .work(let work):
-            let key = CheckpointKey(account: work.accountName, container: work.container, blobName: work.blobName, eTag: work.eTag)
+            let key = CheckpointKey(
+                account: work.accountName,
+                container: work.container,
+                blobName: work.blobName,
+                eTag: work.eTag
+            )
             switch try self.store.load(key)?.step {
             case .completed?:
                 counts.done += 1
@@ -170,7 +207,10 @@ public struct Backfiller: Sendable {
                         _ = try await self.queue.sendMessage(try event.messageText(), timeToLive: -1)
                         return (index, self.row(event, action: "enqueued"))
                     } catch {
-                        self.logger.error("backfill could not enqueue a blob", metadata: ["blob": "\(event.blobName)", "error": "\(error)"])
+                        self.logger.error(
+                            "backfill could not enqueue a blob",
+                            metadata: ["blob": "\(event.blobName)", "error": "\(error)"]
+                        )
                         return (index, self.row(event, action: "failed", error: "\(error)"))
                     }
                 }
@@ -186,7 +226,11 @@ public struct Backfiller: Sendable {
 
     private func row(_ event: BackfillEvent, action: String, error: String? = nil) -> BackfillReport.Row {
         BackfillReport.Row(
-            blobName: event.blobName, bytes: event.properties.contentLength, eTag: event.properties.eTag, eventID: event.id, action: action,
+            blobName: event.blobName,
+            bytes: event.properties.contentLength,
+            eTag: event.properties.eTag,
+            eventID: event.id,
+            action: action,
             error: error
         )
     }

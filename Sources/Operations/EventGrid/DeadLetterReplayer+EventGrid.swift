@@ -1,7 +1,7 @@
-public import StorageClient
 import BlobEvents
 import Foundation
 import Logging
+public import StorageClient
 import StorageCore
 
 extension DeadLetterReplayer {
@@ -42,12 +42,23 @@ extension DeadLetterReplayer {
             for item in page.blobs {
                 if Task.isCancelled || budget <= 0 { break listing }
                 let blob = DeadLetterBlob(client: container.blob(item.name), properties: item.properties)
-                if let row = await self.replayEventGridBlob(blob, filter: filter, budget: &budget, maxBytes: maxBlobBytes, dryRun: dryRun) {
+                if let row = await self.replayEventGridBlob(
+                    blob,
+                    filter: filter,
+                    budget: &budget,
+                    maxBytes: maxBlobBytes,
+                    dryRun: dryRun
+                ) {
                     rows.append(row)
                 }
             }
         }
-        let report = EventGridReplayReport(dryRun: dryRun, container: container.name, queue: self.queue.name, rows: rows)
+        let report = EventGridReplayReport(
+            dryRun: dryRun,
+            container: container.name,
+            queue: self.queue.name,
+            rows: rows
+        )
         self.logger.notice("\(report.summary)", metadata: ["dry_run": "\(dryRun)"])
         return report
     }
@@ -60,19 +71,36 @@ extension DeadLetterReplayer {
 
     /// Replays the selected events of one blob; nil when the filter selects none of them.
     private func replayEventGridBlob(
-        _ blob: DeadLetterBlob, filter: ReplayFilter, budget: inout Int, maxBytes: Int, dryRun: Bool
+        _ blob: DeadLetterBlob,
+        filter: ReplayFilter,
+        budget: inout Int,
+        maxBytes: Int,
+        dryRun: Bool
     ) async -> EventGridReplayReport.Row? {
         var logger = self.logger
         logger[metadataKey: "dead_letter_blob"] = "\(blob.client.container)/\(blob.client.name)"
-        func row(_ action: ReplayReport.Action, _ selected: [EventGridDeadLetter], kept: Int = 0, enqueued: Int = 0) -> EventGridReplayReport.Row {
+        func row(
+            _ action: ReplayReport.Action,
+            _ selected: [EventGridDeadLetter],
+            kept: Int = 0,
+            enqueued: Int = 0
+        ) -> EventGridReplayReport.Row {
             if case .failed(let message) = action { logger.error("Event Grid dead-letter blob kept: \(message)") }
             return EventGridReplayReport.Row(
-                blobName: blob.client.name, events: selected.count, enqueued: enqueued, eventIDs: selected.compactMap(\.eventID),
-                deadLetterReasons: EventGridDeadLetter.reasons(selected), action: action, kept: kept
+                blobName: blob.client.name,
+                events: selected.count,
+                enqueued: enqueued,
+                eventIDs: selected.compactMap(\.eventID),
+                deadLetterReasons: EventGridDeadLetter.reasons(selected),
+                action: action,
+                kept: kept
             )
         }
         guard blob.properties.contentLength <= Int64(maxBytes) else {
-            return row(.failed("the blob is \(blob.properties.contentLength) bytes, more than the \(maxBytes) allowed"), [])
+            return row(
+                .failed("the blob is \(blob.properties.contentLength) bytes, more than the \(maxBytes) allowed"),
+                []
+            )
         }
         let events: [EventGridDeadLetter]
         do {
@@ -80,7 +108,12 @@ extension DeadLetterReplayer {
         } catch {
             return row(.failed("cannot read the blob: \(error)"), [])
         }
-        let (selected, kept) = self.select(events, filter: filter, written: blob.properties.lastModified, budget: &budget)
+        let (selected, kept) = self.select(
+            events,
+            filter: filter,
+            written: blob.properties.lastModified,
+            budget: &budget
+        )
         guard !selected.isEmpty else { return nil }
         if dryRun { return row(.wouldMove, selected, kept: kept.count) }
 
@@ -90,18 +123,32 @@ extension DeadLetterReplayer {
                 _ = try await self.queue.sendMessage(event.messageText, timeToLive: -1)
                 enqueued += 1
             } catch {
-                return row(.failed("sent \(enqueued) of \(selected.count) events, then: \(error)"), selected, kept: events.count, enqueued: enqueued)
+                return row(
+                    .failed("sent \(enqueued) of \(selected.count) events, then: \(error)"),
+                    selected,
+                    kept: events.count,
+                    enqueued: enqueued
+                )
             }
         }
         do {
             if kept.isEmpty {
                 try await blob.client.deleteIfExists(ifMatch: blob.properties.eTag)
             } else {
-                try await blob.client.upload(EventGridDeadLetter.blobBytes(kept), contentType: "application/json", ifMatch: blob.properties.eTag)
+                try await blob.client.upload(
+                    EventGridDeadLetter.blobBytes(kept),
+                    contentType: "application/json",
+                    ifMatch: blob.properties.eTag
+                )
             }
         } catch {
             let change = kept.isEmpty ? "deleted" : "rewritten without them"
-            return row(.failed("all \(selected.count) events were enqueued, but the blob could not be \(change): \(error)"), selected, kept: events.count, enqueued: enqueued)
+            return row(
+                .failed("all \(selected.count) events were enqueued, but the blob could not be \(change): \(error)"),
+                selected,
+                kept: events.count,
+                enqueued: enqueued
+            )
         }
         logger.info("Event Grid dead letters replayed", metadata: ["events": "\(enqueued)", "kept": "\(kept.count)"])
         return row(.moved, selected, kept: kept.count, enqueued: enqueued)
@@ -110,7 +157,10 @@ extension DeadLetterReplayer {
     /// Splits a blob's events into those the filter takes (at most `budget`, which is reduced)
     /// and those it leaves in the blob.
     private func select(
-        _ events: [EventGridDeadLetter], filter: ReplayFilter, written: StorageDate?, budget: inout Int
+        _ events: [EventGridDeadLetter],
+        filter: ReplayFilter,
+        written: StorageDate?,
+        budget: inout Int
     ) -> (selected: [EventGridDeadLetter], kept: [EventGridDeadLetter]) {
         let now = self.clock()
         let fallback = written.map { Date(timeIntervalSince1970: $0.timeIntervalSince1970) } ?? now
@@ -119,7 +169,9 @@ extension DeadLetterReplayer {
         for event in events {
             let seconds = max(0, now.timeIntervalSince(event.deadLetteredAt ?? fallback))
             let matches = filter.matches(
-                eventID: event.eventID, container: event.subject?.container, blobName: event.subject?.blobName,
+                eventID: event.eventID,
+                container: event.subject?.container,
+                blobName: event.subject?.blobName,
                 age: .milliseconds(Int64(seconds * 1000))
             )
             if matches && budget > 0 {

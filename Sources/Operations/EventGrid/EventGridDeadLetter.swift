@@ -37,12 +37,18 @@ struct EventGridDeadLetter: Sendable {
             guard let event = element as? [String: Any] else {
                 throw EventGridDeadLetterFormatError(message: "element \(index) of the blob is not an event object")
             }
-            let json = try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes])
+            let json = try JSONSerialization.data(
+                withJSONObject: event,
+                options: [.sortedKeys, .withoutEscapingSlashes]
+            )
             let time = (event["lastDeliveryAttemptTime"] as? String) ?? (event["publishTime"] as? String)
             return EventGridDeadLetter(
-                eventID: event["id"] as? String, deadLetterReason: event["deadLetterReason"] as? String,
+                eventID: event["id"] as? String,
+                deadLetterReason: event["deadLetterReason"] as? String,
                 subject: (event["subject"] as? String).flatMap(BlobEventSubject.init(parsing:)),
-                deadLetteredAt: time.flatMap { StorageDate(iso8601: $0) }.map { Date(timeIntervalSince1970: $0.timeIntervalSince1970) },
+                deadLetteredAt: time.flatMap { StorageDate(iso8601: $0) }.map {
+                    Date(timeIntervalSince1970: $0.timeIntervalSince1970)
+                },
                 eventJSON: Array(json)
             )
         }

@@ -26,7 +26,12 @@ public struct EventGridReplayReport: Sendable, Hashable, Codable {
 
         /// Creates a row.
         public init(
-            blobName: String, events: Int, enqueued: Int, eventIDs: [String], deadLetterReasons: [String], action: ReplayReport.Action,
+            blobName: String,
+            events: Int,
+            enqueued: Int,
+            eventIDs: [String],
+            deadLetterReasons: [String],
+            action: ReplayReport.Action,
             kept: Int = 0
         ) {
             self.blobName = blobName
@@ -55,7 +60,11 @@ public struct EventGridReplayReport: Sendable, Hashable, Codable {
             case "would-move": self.action = .wouldMove
             case "failed": self.action = .failed(try container.decodeIfPresent(String.self, forKey: .error) ?? "")
             case let other:
-                throw DecodingError.dataCorruptedError(forKey: .action, in: container, debugDescription: "unknown action '\(other)'")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .action,
+                    in: container,
+                    debugDescription: "unknown action '\(other)'"
+                )
             }
         }
 
@@ -109,7 +118,8 @@ public struct EventGridReplayReport: Sendable, Hashable, Codable {
             for row in self.rows {
                 table.append([
                     row.blobName, String(row.events), String(row.enqueued), String(row.kept),
-                    row.deadLetterReasons.isEmpty ? "-" : row.deadLetterReasons.joined(separator: ", "), row.action.description,
+                    row.deadLetterReasons.isEmpty ? "-" : row.deadLetterReasons.joined(separator: ", "),
+                    row.action.description,
                 ])
             }
             sections.append(table.render())
@@ -124,7 +134,8 @@ public struct EventGridReplayReport: Sendable, Hashable, Codable {
         guard !self.rows.isEmpty else { return "no matching Event Grid dead letters in container '\(container)'" }
         let failed = self.rows.count { if case .failed = $0.action { true } else { false } }
         let events = self.rows.reduce(0) { $0 + $1.events }
-        var line = self.dryRun
+        var line =
+            self.dryRun
             ? "dry run: would enqueue \(events) event(s) from \(self.rows.count - failed) of \(self.rows.count) blob(s); nothing was changed"
             : "enqueued \(self.rows.reduce(0) { $0 + $1.enqueued }) event(s); removed \(self.rows.count { $0.action == .moved }) of \(self.rows.count) blob(s)"
         let left = self.rows.reduce(0) { $0 + ($1.action == .moved || $1.action == .wouldMove ? $1.kept : 0) }

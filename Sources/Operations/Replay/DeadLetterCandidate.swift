@@ -28,7 +28,12 @@ struct DeadLetterCandidate: Sendable {
             eventID = item.eventID
             container = item.container
             blobName = item.blobName
-            key = CheckpointKey(account: item.accountName, container: item.container, blobName: item.blobName, eTag: item.eTag)
+            key = CheckpointKey(
+                account: item.accountName,
+                container: item.container,
+                blobName: item.blobName,
+                eTag: item.eTag
+            )
         case .skip(_, let skippedEventID, let blob):
             // Readable, but not work under today's filter (the configuration may have changed):
             // it is replayed all the same, and the consumer decides again.
@@ -59,8 +64,15 @@ struct DeadLetterCandidate: Sendable {
     /// A report row with `action`.
     func row(_ action: ReplayReport.Action, note: String? = nil) -> ReplayReport.Row {
         ReplayReport.Row(
-            messageID: self.message.messageID, eventID: self.eventID, blob: self.blob, reason: self.record?.reason.rawValue,
-            attempts: self.record?.attempts, deadLetteredAt: self.deadLetteredAt, age: self.age, action: action, note: note
+            messageID: self.message.messageID,
+            eventID: self.eventID,
+            blob: self.blob,
+            reason: self.record?.reason.rawValue,
+            attempts: self.record?.attempts,
+            deadLetteredAt: self.deadLetteredAt,
+            age: self.age,
+            action: action,
+            note: note
         )
     }
 }

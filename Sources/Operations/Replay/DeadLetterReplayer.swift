@@ -99,7 +99,10 @@ public struct DeadLetterReplayer: Sendable {
         }
         let records = DeadLetterIndex(
             try self.store.deadLetters { corruption in
-                self.logger.warning("a dead-letter record was unreadable and was set aside", metadata: ["detail": "\(corruption)"])
+                self.logger.warning(
+                    "a dead-letter record was unreadable and was set aside",
+                    metadata: ["detail": "\(corruption)"]
+                )
             }
         )
         var rows: [ReplayReport.Row] = []
@@ -117,9 +120,14 @@ public struct DeadLetterReplayer: Sendable {
                 }
                 let batch: [ReceivedQueueMessage]
                 do {
-                    batch = try await self.poisonQueue.receiveMessages(maxMessages: self.batchSize, visibilityTimeout: self.visibilityTimeout)
+                    batch = try await self.poisonQueue.receiveMessages(
+                        maxMessages: self.batchSize,
+                        visibilityTimeout: self.visibilityTimeout
+                    )
                 } catch let error as StorageError where error.isNotFound && seen.isEmpty {
-                    notes.append("the poison queue '\(self.poisonQueue.name)' does not exist, so there is nothing to replay")
+                    notes.append(
+                        "the poison queue '\(self.poisonQueue.name)' does not exist, so there is nothing to replay"
+                    )
                     break receiving
                 }
                 if batch.isEmpty { break }
@@ -131,9 +139,17 @@ public struct DeadLetterReplayer: Sendable {
                         continue
                     }
                     sawNewMessage = true
-                    let candidate = DeadLetterCandidate(message, inputFilter: self.inputFilter, records: records, now: self.clock())
+                    let candidate = DeadLetterCandidate(
+                        message,
+                        inputFilter: self.inputFilter,
+                        records: records,
+                        now: self.clock()
+                    )
                     let matches = filter.matches(
-                        eventID: candidate.eventID, container: candidate.container, blobName: candidate.blobName, age: candidate.age
+                        eventID: candidate.eventID,
+                        container: candidate.container,
+                        blobName: candidate.blobName,
+                        age: candidate.age
                     )
                     guard matches else {
                         rows.append(candidate.row(.skippedFilter))
@@ -175,7 +191,13 @@ public struct DeadLetterReplayer: Sendable {
                     + "within \(self.visibilityTimeout) s"
             )
         }
-        let report = ReplayReport(dryRun: dryRun, queue: self.queue.name, poisonQueue: self.poisonQueue.name, rows: rows, notes: notes)
+        let report = ReplayReport(
+            dryRun: dryRun,
+            queue: self.queue.name,
+            poisonQueue: self.poisonQueue.name,
+            rows: rows,
+            notes: notes
+        )
         self.logger.notice("\(report.summary)", metadata: ["dry_run": "\(dryRun)"])
         return report
     }
@@ -184,7 +206,9 @@ public struct DeadLetterReplayer: Sendable {
 
     /// Resets the checkpoint, sends the text to the work queue, deletes the poison copy and removes
     /// the dead-letter record; stops at the first step that fails.
-    private func move(_ candidate: DeadLetterCandidate) async -> (action: ReplayReport.Action, deleted: Bool, note: String?) {
+    private func move(
+        _ candidate: DeadLetterCandidate
+    ) async -> (action: ReplayReport.Action, deleted: Bool, note: String?) {
         let message = candidate.message
         var logger = self.logger
         logger[metadataKey: "message_id"] = "\(message.messageID)"
@@ -194,11 +218,19 @@ public struct DeadLetterReplayer: Sendable {
 
         if let key = candidate.key {
             do {
-                if let record = try self.store.load(key, onCorruption: { corruption in
-                    logger.warning("checkpoint record was unreadable and was set aside", metadata: ["detail": "\(corruption)"])
-                }) {
+                if let record = try self.store.load(
+                    key,
+                    onCorruption: { corruption in
+                        logger.warning(
+                            "checkpoint record was unreadable and was set aside",
+                            metadata: ["detail": "\(corruption)"]
+                        )
+                    }
+                ) {
                     if record.step == .completed {
-                        notes.append("the blob version is already completed; the consumer will acknowledge the event as a duplicate")
+                        notes.append(
+                            "the blob version is already completed; the consumer will acknowledge the event as a duplicate"
+                        )
                     } else {
                         try self.store.resetForReplay(key)
                     }
@@ -212,7 +244,10 @@ public struct DeadLetterReplayer: Sendable {
         do {
             _ = try await self.queue.sendMessage(message.text, timeToLive: -1)
         } catch {
-            logger.error("could not send a dead letter to the work queue; it stays in the poison queue", metadata: ["error": "\(error)"])
+            logger.error(
+                "could not send a dead letter to the work queue; it stays in the poison queue",
+                metadata: ["error": "\(error)"]
+            )
             return (.failed("cannot send to the work queue: \(error)"), false, nil)
         }
 
@@ -220,11 +255,18 @@ public struct DeadLetterReplayer: Sendable {
             try await self.poisonQueue.deleteMessage(id: message.messageID, popReceipt: message.popReceipt)
         } catch let error as StorageError where error.isMessageGone {
             // Our receipt went stale: someone else received the message after its timeout.
-            notes.append("the poison copy had been received by someone else, so it may be replayed twice (the consumer treats the second as a duplicate)")
+            notes.append(
+                "the poison copy had been received by someone else, so it may be replayed twice (the consumer treats the second as a duplicate)"
+            )
         } catch {
-            logger.error("sent to the work queue but could not be deleted from the poison queue", metadata: ["error": "\(error)"])
+            logger.error(
+                "sent to the work queue but could not be deleted from the poison queue",
+                metadata: ["error": "\(error)"]
+            )
             return (
-                .failed("sent to the work queue, but cannot delete it from the poison queue (it is in both; the consumer treats the second copy as a duplicate): \(error)"),
+                .failed(
+                    "sent to the work queue, but cannot delete it from the poison queue (it is in both; the consumer treats the second copy as a duplicate): \(error)"
+                ),
                 false, nil
             )
         }
@@ -233,7 +275,10 @@ public struct DeadLetterReplayer: Sendable {
             do {
                 try self.store.removeDeadLetter(record)
             } catch {
-                logger.warning("replayed, but the dead-letter record could not be removed", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "replayed, but the dead-letter record could not be removed",
+                    metadata: ["error": "\(error)"]
+                )
                 notes.append("the dead-letter record could not be removed: \(error)")
             }
         }
@@ -266,7 +311,11 @@ public struct DeadLetterReplayer: Sendable {
                     for (id, popReceipt) in messages[start..<min(start + 8, messages.count)] {
                         group.addTask {
                             do {
-                                _ = try await poisonQueue.updateMessage(id: id, popReceipt: popReceipt, visibilityTimeout: 0)
+                                _ = try await poisonQueue.updateMessage(
+                                    id: id,
+                                    popReceipt: popReceipt,
+                                    visibilityTimeout: 0
+                                )
                                 return 0
                             } catch {
                                 logger.warning(

@@ -65,8 +65,15 @@ public struct ReplayReport: Sendable, Hashable, Codable {
 
         /// Creates a row.
         public init(
-            messageID: String, eventID: String?, blob: String?, reason: String?, attempts: Int?,
-            deadLetteredAt: Date, age: Duration, action: Action, note: String? = nil
+            messageID: String,
+            eventID: String?,
+            blob: String?,
+            reason: String?,
+            attempts: Int?,
+            deadLetteredAt: Date,
+            age: Duration,
+            action: Action,
+            note: String? = nil
         ) {
             self.messageID = messageID
             self.eventID = eventID
@@ -101,7 +108,11 @@ public struct ReplayReport: Sendable, Hashable, Codable {
             case "skipped-limit": self.action = .skippedLimit
             case "failed": self.action = .failed(try container.decodeIfPresent(String.self, forKey: .error) ?? "")
             case let other:
-                throw DecodingError.dataCorruptedError(forKey: .action, in: container, debugDescription: "unknown action '\(other)'")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .action,
+                    in: container,
+                    debugDescription: "unknown action '\(other)'"
+                )
             }
         }
 

@@ -31,8 +31,12 @@ extension StatusReport {
         var byStep: [String: Int] = [:]
         for step in CheckpointStep.allCases { byStep[step.rawValue] = summary.count(step) }
         let checkpoints = CheckpointCounts(
-            byStep: byStep, total: summary.totalRecords, unreadable: summary.unreadableRecords,
-            activeClaims: summary.activeClaims, expiredClaims: summary.expiredClaims, deadLetterRecords: summary.deadLetters
+            byStep: byStep,
+            total: summary.totalRecords,
+            unreadable: summary.unreadableRecords,
+            activeClaims: summary.activeClaims,
+            expiredClaims: summary.expiredClaims,
+            deadLetterRecords: summary.deadLetters
         )
         return StatusReport(
             generatedAt: now,
@@ -47,31 +51,57 @@ extension StatusReport {
     private static func status(of queue: QueueClient) async -> QueueStatus {
         do {
             let properties = try await queue.properties()
-            return QueueStatus(name: queue.name, exists: true, approximateMessageCount: properties.approximateMessageCount)
+            return QueueStatus(
+                name: queue.name,
+                exists: true,
+                approximateMessageCount: properties.approximateMessageCount
+            )
         } catch let error as StorageError where error.isNotFound {
-            return QueueStatus(name: queue.name, exists: false, approximateMessageCount: 0, note: "the queue does not exist")
+            return QueueStatus(
+                name: queue.name,
+                exists: false,
+                approximateMessageCount: 0,
+                note: "the queue does not exist"
+            )
         } catch {
-            return QueueStatus(name: queue.name, exists: nil, approximateMessageCount: nil, note: "could not be read: \(error)")
+            return QueueStatus(
+                name: queue.name,
+                exists: nil,
+                approximateMessageCount: nil,
+                note: "could not be read: \(error)"
+            )
         }
     }
 
     /// Checkpoint records with an error and dead-letter records, merged (a dead-lettered version
     /// appears once, with its reason), newest first.
-    private static func failures(records: [CheckpointRecord], deadLetters: [DeadLetterRecord], limit: Int) -> [Failure] {
+    private static func failures(records: [CheckpointRecord], deadLetters: [DeadLetterRecord], limit: Int) -> [Failure]
+    {
         var byKey: [CheckpointKey: Failure] = [:]
         var unkeyed: [Failure] = []
         for record in records {
             byKey[record.key] = Failure(
-                blob: record.container + "/" + record.blobName, eTag: record.eTag, step: record.step.rawValue, attempts: record.attempts,
-                lastError: record.lastError, deadLetterReason: record.deadLetterReason, eventID: record.eventID, at: record.updatedAt
+                blob: record.container + "/" + record.blobName,
+                eTag: record.eTag,
+                step: record.step.rawValue,
+                attempts: record.attempts,
+                lastError: record.lastError,
+                deadLetterReason: record.deadLetterReason,
+                eventID: record.eventID,
+                at: record.updatedAt
             )
         }
         // Only the newest dead letters can make the list; they come oldest first.
         for letter in deadLetters.suffix(limit) {
             let failure = Failure(
-                blob: letter.key.map { $0.container + "/" + $0.blobName }, eTag: letter.key?.eTag, step: CheckpointStep.deadLettered.rawValue,
-                attempts: letter.attempts, lastError: letter.lastError ?? letter.message, deadLetterReason: letter.reason.rawValue,
-                eventID: letter.eventID, at: letter.deadLetteredAt
+                blob: letter.key.map { $0.container + "/" + $0.blobName },
+                eTag: letter.key?.eTag,
+                step: CheckpointStep.deadLettered.rawValue,
+                attempts: letter.attempts,
+                lastError: letter.lastError ?? letter.message,
+                deadLetterReason: letter.reason.rawValue,
+                eventID: letter.eventID,
+                at: letter.deadLetteredAt
             )
             guard let key = letter.key else {
                 unkeyed.append(failure)
@@ -88,7 +118,9 @@ extension StatusReport {
             }
         }
         let all = Array(byKey.values) + unkeyed
-        let newestFirst = all.sorted { ($0.at, $0.blob ?? "", $0.eventID ?? "") > ($1.at, $1.blob ?? "", $1.eventID ?? "") }
+        let newestFirst = all.sorted {
+            ($0.at, $0.blob ?? "", $0.eventID ?? "") > ($1.at, $1.blob ?? "", $1.eventID ?? "")
+        }
         return Array(newestFirst.prefix(limit))
     }
 }

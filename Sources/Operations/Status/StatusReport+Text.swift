@@ -52,7 +52,8 @@ extension StatusReport {
             ])
             for failure in self.recentFailures {
                 failures.append([
-                    AgeFormat.timestamp(failure.at), failure.blob ?? "(undecodable message)", failure.step, String(failure.attempts),
+                    AgeFormat.timestamp(failure.at), failure.blob ?? "(undecodable message)", failure.step,
+                    String(failure.attempts),
                     failure.deadLetterReason ?? "-", failure.lastError ?? "-",
                 ])
             }

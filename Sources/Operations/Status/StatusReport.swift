@@ -45,7 +45,14 @@ public struct StatusReport: Sendable, Hashable, Codable {
         public var deadLetterRecords: Int
 
         /// Creates checkpoint counts.
-        public init(byStep: [String: Int], total: Int, unreadable: Int, activeClaims: Int, expiredClaims: Int, deadLetterRecords: Int) {
+        public init(
+            byStep: [String: Int],
+            total: Int,
+            unreadable: Int,
+            activeClaims: Int,
+            expiredClaims: Int,
+            deadLetterRecords: Int
+        ) {
             self.byStep = byStep
             self.total = total
             self.unreadable = unreadable
@@ -79,7 +86,14 @@ public struct StatusReport: Sendable, Hashable, Codable {
 
         /// Creates a failure entry.
         public init(
-            blob: String?, eTag: String?, step: String, attempts: Int, lastError: String?, deadLetterReason: String?, eventID: String?, at: Date
+            blob: String?,
+            eTag: String?,
+            step: String,
+            attempts: Int,
+            lastError: String?,
+            deadLetterReason: String?,
+            eventID: String?,
+            at: Date
         ) {
             self.blob = blob
             self.eTag = eTag
@@ -104,7 +118,13 @@ public struct StatusReport: Sendable, Hashable, Codable {
     public var recentFailures: [Failure]
 
     /// Creates a report.
-    public init(generatedAt: Date, queue: QueueStatus, poisonQueue: QueueStatus, checkpoints: CheckpointCounts, recentFailures: [Failure]) {
+    public init(
+        generatedAt: Date,
+        queue: QueueStatus,
+        poisonQueue: QueueStatus,
+        checkpoints: CheckpointCounts,
+        recentFailures: [Failure]
+    ) {
         self.generatedAt = generatedAt
         self.queue = queue
         self.poisonQueue = poisonQueue

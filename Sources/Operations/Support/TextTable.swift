@@ -58,9 +58,14 @@ struct TextTable {
 
     /// `text` on one line and at most `width` characters.
     static func fit(_ text: String, width: Int) -> String {
-        var line = String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
-            scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" ? " " : scalar
-        }))
+        var line = String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { scalar in
+                    scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
+                        ? " " : scalar
+                }
+            )
+        )
         if line.count > width {
             line = String(line.prefix(max(0, width - 1))) + "…"
         }

@@ -1,11 +1,15 @@
 import BlobEvents
-import Processing
 import Foundation
+import Processing
 
 extension CommandProcessor {
     /// The program, arguments and environment for this job: the argument template filled in, the
     /// environment built, the program found (or a permanent `app-not-startable`).
-    func invocation(for job: ProcessingJob, input: StagingSteps.StagedInput, layout: WorkLayout) throws(ProcessingFailure) -> AppInvocation {
+    func invocation(
+        for job: ProcessingJob,
+        input: StagingSteps.StagedInput,
+        layout: WorkLayout
+    ) throws(ProcessingFailure) -> AppInvocation {
         guard !self.configuration.command.isEmpty else {
             throw ProcessingFailure(.permanent, reason: "app-not-startable", message: "no command is configured")
         }
@@ -25,16 +29,29 @@ extension CommandProcessor {
         let executable: String
         do {
             executable = try ProgramLocator.locate(
-                arguments[0], searchPath: environment["PATH"] ?? AppEnvironment.defaultSearchPath, currentDirectory: FileManager.default.currentDirectoryPath
+                arguments[0],
+                searchPath: environment["PATH"] ?? AppEnvironment.defaultSearchPath,
+                currentDirectory: FileManager.default.currentDirectoryPath
             )
         } catch {
             throw ProcessingFailure(.permanent, reason: "app-not-startable", message: "\(error)")
         }
-        return AppInvocation(executable: executable, arguments: arguments, environment: environment, workingDirectory: layout.root, logFile: layout.logFile)
+        return AppInvocation(
+            executable: executable,
+            arguments: arguments,
+            environment: environment,
+            workingDirectory: layout.root,
+            logFile: layout.logFile
+        )
     }
 
     /// The `BLOBFLOW_*` variables describing the job.
     func jobEnvironment(_ job: ProcessingJob, input: StagingSteps.StagedInput, layout: WorkLayout) -> [String: String] {
-        AppEnvironment.job(job, inputPath: input.path, outputDirectory: layout.outputDirectory, blobEndpoint: self.configuration.blobEndpoint)
+        AppEnvironment.job(
+            job,
+            inputPath: input.path,
+            outputDirectory: layout.outputDirectory,
+            blobEndpoint: self.configuration.blobEndpoint
+        )
     }
 }

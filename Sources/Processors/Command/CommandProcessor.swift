@@ -32,9 +32,15 @@ public struct CommandProcessor: Processor {
 
     public func process(_ job: ProcessingJob, context: ProcessingContext) async throws -> ProcessingResult {
         let steps = AppJob(
-            processor: self.name, engine: self.engine,
-            destination: .init(container: self.configuration.outputContainer, prefix: self.configuration.outputPrefix, inputPrefix: self.configuration.inputPrefix),
-            requireOutputs: self.configuration.requireOutputs, killGracePeriod: self.configuration.killGracePeriod
+            processor: self.name,
+            engine: self.engine,
+            destination: .init(
+                container: self.configuration.outputContainer,
+                prefix: self.configuration.outputPrefix,
+                inputPrefix: self.configuration.inputPrefix
+            ),
+            requireOutputs: self.configuration.requireOutputs,
+            killGracePeriod: self.configuration.killGracePeriod
         )
         return try await steps.process(job, context: context) { input, layout throws(ProcessingFailure) in
             try self.invocation(for: job, input: input, layout: layout)

@@ -20,7 +20,9 @@ struct BindMount: Sendable, Hashable {
     static func problem(with path: String) -> String? {
         if !path.hasPrefix("/") { return "is not absolute" }
         if path.contains(",") { return "contains a comma, which the engines' --mount option cannot take" }
-        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return "contains control characters" }
+        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            return "contains control characters"
+        }
         return nil
     }
 }

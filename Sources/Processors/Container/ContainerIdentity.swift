@@ -1,6 +1,6 @@
 import BlobEvents
-import Processing
 import Crypto
+import Processing
 
 /// The name and labels of the container one attempt runs in.
 ///

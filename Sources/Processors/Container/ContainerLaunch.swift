@@ -1,5 +1,5 @@
-import Processing
 import Glibc
+import Processing
 
 /// A job's app in a container. blobflow spawns and waits for the engine's `run` client, which
 /// streams the container's output into `app.log` and exits with the container's status; but the
@@ -44,7 +44,10 @@ struct ContainerLaunch: AppLauncher {
         let allowance = Self.engineCommandAllowance
         return ChildProcess.Stop(
             request: { [self] in
-                await self.runEngine(["stop", "-t", String(graceSeconds), name], limit: .seconds(graceSeconds) + allowance)
+                await self.runEngine(
+                    ["stop", "-t", String(graceSeconds), name],
+                    limit: .seconds(graceSeconds) + allowance
+                )
                 await self.runEngine(["rm", "-f", name], limit: allowance)
             },
             patience: Self.clientPatience,
@@ -70,18 +73,28 @@ struct ContainerLaunch: AppLauncher {
         switch termination {
         case .exited(125):
             return ProcessingFailure(
-                .retryable, reason: "engine-failed",
-                message: "the container engine could not run \(self.image) (\(self.invocation.executable) exited with status 125)" + log
+                .retryable,
+                reason: "engine-failed",
+                message:
+                    "the container engine could not run \(self.image) (\(self.invocation.executable) exited with status 125)"
+                    + log
             )
         case .exited(126):
             return ProcessingFailure(
-                .permanent, reason: "app-not-startable", message: "the container's command cannot be executed in \(self.image) (status 126)" + log
+                .permanent,
+                reason: "app-not-startable",
+                message: "the container's command cannot be executed in \(self.image) (status 126)" + log
             )
         case .exited(127):
-            return ProcessingFailure(.permanent, reason: "app-not-startable", message: "the container's command was not found in \(self.image) (status 127)" + log)
+            return ProcessingFailure(
+                .permanent,
+                reason: "app-not-startable",
+                message: "the container's command was not found in \(self.image) (status 127)" + log
+            )
         case .exited(let code) where code > 128 && code < 128 + 32:
             guard var failure = termination.failure(logTail: logTail) else { return nil }
-            failure.message += "\n(status \(code) is 128 + \(code - 128): the app was killed by signal \(code - 128)"
+            failure.message +=
+                "\n(status \(code) is 128 + \(code - 128): the app was killed by signal \(code - 128)"
                 + (code == 128 + SIGKILL ? "; with a memory limit, often for using more" : "") + ")"
             return failure
         default:
@@ -111,8 +124,11 @@ struct ContainerLaunch: AppLauncher {
             case abandoned
         }
         let command = AppInvocation(
-            executable: self.invocation.executable, arguments: [self.invocation.arguments[0]] + arguments,
-            environment: self.invocation.environment, workingDirectory: self.invocation.workingDirectory, logFile: self.invocation.logFile
+            executable: self.invocation.executable,
+            arguments: [self.invocation.arguments[0]] + arguments,
+            environment: self.invocation.environment,
+            workingDirectory: self.invocation.workingDirectory,
+            logFile: self.invocation.logFile
         )
         let shown = ([command.executable] + arguments).joined(separator: " ")
         AppRunStep.appendToLog(command.logFile, "[blobflow] \(shown)")
@@ -135,9 +151,11 @@ struct ContainerLaunch: AppLauncher {
             }
         }.value
         switch ending {
-        case .ended(let termination): AppRunStep.appendToLog(command.logFile, "[blobflow] \(arguments[0]) \(termination)")
+        case .ended(let termination):
+            AppRunStep.appendToLog(command.logFile, "[blobflow] \(arguments[0]) \(termination)")
         case .failed(let error): AppRunStep.appendToLog(command.logFile, "[blobflow] \(arguments[0]) failed: \(error)")
-        case .abandoned: AppRunStep.appendToLog(command.logFile, "[blobflow] \(arguments[0]) did not end within \(limit); abandoned")
+        case .abandoned:
+            AppRunStep.appendToLog(command.logFile, "[blobflow] \(arguments[0]) did not end within \(limit); abandoned")
         }
     }
 

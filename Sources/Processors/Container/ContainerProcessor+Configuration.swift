@@ -99,9 +99,13 @@ extension ContainerProcessor {
             var problems = self.runProblems
             for name in self.passEnvironment {
                 if !ContainerEnvironment.isVariableName(name) {
-                    problems.append("passEnvironment: '\(name)' is not a variable name (letters, digits and _, not starting with a digit)")
+                    problems.append(
+                        "passEnvironment: '\(name)' is not a variable name (letters, digits and _, not starting with a digit)"
+                    )
                 } else if ContainerEnvironment.isStorageCredential(name) {
-                    problems.append("passEnvironment: \(name) is one of blobflow's storage credentials and is never passed to the app")
+                    problems.append(
+                        "passEnvironment: \(name) is one of blobflow's storage credentials and is never passed to the app"
+                    )
                 }
             }
             return problems
@@ -113,11 +117,16 @@ extension ContainerProcessor {
             if self.engine.isEmpty { problems.append("engine: no container engine is configured") }
             if self.image.isEmpty {
                 problems.append("image: no image is configured")
-            } else if self.image.hasPrefix("-") || self.image.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 }) {
+            } else if self.image.hasPrefix("-")
+                || self.image.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 })
+            {
                 problems.append("image: '\(self.image)' is not an image name")
             }
-            if self.network?.isEmpty == true { problems.append("network: an empty name; leave it unset for no network") }
-            for (option, value) in [("cpus", self.cpus), ("memory", self.memory), ("user", self.user)] where value?.isEmpty == true {
+            if self.network?.isEmpty == true {
+                problems.append("network: an empty name; leave it unset for no network")
+            }
+            for (option, value) in [("cpus", self.cpus), ("memory", self.memory), ("user", self.user)]
+            where value?.isEmpty == true {
                 problems.append("\(option): empty; leave it unset for none")
             }
             for mount in self.mounts {
@@ -127,8 +136,12 @@ extension ContainerProcessor {
                     }
                 }
                 let container = "/" + mount.container.split(separator: "/").joined(separator: "/")
-                if container == ContainerProcessor.stagingRoot || container.hasPrefix(ContainerProcessor.stagingRoot + "/") {
-                    problems.append("mounts: '\(mount.container)' is inside \(ContainerProcessor.stagingRoot), which is blobflow's own")
+                if container == ContainerProcessor.stagingRoot
+                    || container.hasPrefix(ContainerProcessor.stagingRoot + "/")
+                {
+                    problems.append(
+                        "mounts: '\(mount.container)' is inside \(ContainerProcessor.stagingRoot), which is blobflow's own"
+                    )
                 }
             }
             return problems

@@ -1,20 +1,32 @@
 import BlobEvents
-import Processing
 import Foundation
+import Processing
 
 extension ContainerProcessor {
     /// The engine's `run` command for this job: the container named and labelled, isolated as
     /// configured, the staging folders and extra mounts bound, the job's variables passed by
     /// name, then the image and the filled-in command. A configuration that cannot run is a
     /// permanent `app-not-startable`; an engine that cannot be found, a retryable `engine-failed`.
-    func launch(for job: ProcessingJob, input: StagingSteps.StagedInput, layout: WorkLayout) throws(ProcessingFailure) -> ContainerLaunch {
+    func launch(
+        for job: ProcessingJob,
+        input: StagingSteps.StagedInput,
+        layout: WorkLayout
+    ) throws(ProcessingFailure) -> ContainerLaunch {
         let configuration = self.configuration
         if let problem = configuration.runProblems.first {
-            throw ProcessingFailure(.permanent, reason: "app-not-startable", message: "the container cannot be configured: \(problem)")
+            throw ProcessingFailure(
+                .permanent,
+                reason: "app-not-startable",
+                message: "the container cannot be configured: \(problem)"
+            )
         }
         for folder in [layout.inputDirectory, layout.outputDirectory] {
             if let problem = BindMount.problem(with: folder) {
-                throw ProcessingFailure(.permanent, reason: "app-not-startable", message: "the staging folder '\(folder)' cannot be mounted: it \(problem)")
+                throw ProcessingFailure(
+                    .permanent,
+                    reason: "app-not-startable",
+                    message: "the staging folder '\(folder)' cannot be mounted: it \(problem)"
+                )
             }
         }
 
@@ -22,16 +34,26 @@ extension ContainerProcessor {
         let environment = ContainerEnvironment(
             inherited: configuration.inheritedEnvironment ?? ProcessInfo.processInfo.environment,
             passing: configuration.passEnvironment,
-            job: AppEnvironment.job(job, inputPath: inputPath, outputDirectory: Self.outputDirectory, blobEndpoint: configuration.blobEndpoint)
+            job: AppEnvironment.job(
+                job,
+                inputPath: inputPath,
+                outputDirectory: Self.outputDirectory,
+                blobEndpoint: configuration.blobEndpoint
+            )
         )
         let executable: String
         do {
             executable = try ProgramLocator.locate(
-                configuration.engine, searchPath: environment.engine["PATH"] ?? AppEnvironment.defaultSearchPath,
+                configuration.engine,
+                searchPath: environment.engine["PATH"] ?? AppEnvironment.defaultSearchPath,
                 currentDirectory: FileManager.default.currentDirectoryPath
             )
         } catch {
-            throw ProcessingFailure(.retryable, reason: "engine-failed", message: "cannot find the container engine: \(error)")
+            throw ProcessingFailure(
+                .retryable,
+                reason: "engine-failed",
+                message: "cannot find the container engine: \(error)"
+            )
         }
 
         let identity = ContainerIdentity(job: job)
@@ -41,9 +63,15 @@ extension ContainerProcessor {
         if let cpus = configuration.cpus { arguments.append("--cpus=\(cpus)") }
         if let memory = configuration.memory { arguments.append("--memory=\(memory)") }
         if let user = configuration.user { arguments.append("--user=\(user)") }
-        arguments.append(BindMount(source: layout.inputDirectory, destination: Self.inputDirectory, readOnly: true).option)
-        arguments.append(BindMount(source: layout.outputDirectory, destination: Self.outputDirectory, readOnly: false).option)
-        arguments += configuration.mounts.map { BindMount(source: $0.host, destination: $0.container, readOnly: true).option }
+        arguments.append(
+            BindMount(source: layout.inputDirectory, destination: Self.inputDirectory, readOnly: true).option
+        )
+        arguments.append(
+            BindMount(source: layout.outputDirectory, destination: Self.outputDirectory, readOnly: false).option
+        )
+        arguments += configuration.mounts.map {
+            BindMount(source: $0.host, destination: $0.container, readOnly: true).option
+        }
         arguments += environment.options
         if Self.isPodman(executable) {
             // Podman copies the host's proxy variables into containers by default; only the
@@ -62,9 +90,16 @@ extension ContainerProcessor {
 
         return ContainerLaunch(
             invocation: AppInvocation(
-                executable: executable, arguments: arguments, environment: environment.engine, workingDirectory: layout.root, logFile: layout.logFile
+                executable: executable,
+                arguments: arguments,
+                environment: environment.engine,
+                workingDirectory: layout.root,
+                logFile: layout.logFile
             ),
-            identity: identity, image: configuration.image, inputFile: input.path, killGracePeriod: configuration.killGracePeriod
+            identity: identity,
+            image: configuration.image,
+            inputFile: input.path,
+            killGracePeriod: configuration.killGracePeriod
         )
     }
 

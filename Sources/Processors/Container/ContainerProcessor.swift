@@ -1,5 +1,5 @@
-public import Processing
 import Foundation
+public import Processing
 
 /// Runs each blob through an app in a container: downloads the event's blob version, runs the
 /// configured image on it with docker or podman, uploads every file the app wrote, its log, and
@@ -46,9 +46,15 @@ public struct ContainerProcessor: Processor {
 
     public func process(_ job: ProcessingJob, context: ProcessingContext) async throws -> ProcessingResult {
         let steps = AppJob(
-            processor: self.name, engine: self.transfer,
-            destination: .init(container: self.configuration.outputContainer, prefix: self.configuration.outputPrefix, inputPrefix: self.configuration.inputPrefix),
-            requireOutputs: self.configuration.requireOutputs, killGracePeriod: self.configuration.killGracePeriod
+            processor: self.name,
+            engine: self.transfer,
+            destination: .init(
+                container: self.configuration.outputContainer,
+                prefix: self.configuration.outputPrefix,
+                inputPrefix: self.configuration.inputPrefix
+            ),
+            requireOutputs: self.configuration.requireOutputs,
+            killGracePeriod: self.configuration.killGracePeriod
         )
         return try await steps.process(job, context: context) { input, layout throws(ProcessingFailure) in
             try self.launch(for: job, input: input, layout: layout)

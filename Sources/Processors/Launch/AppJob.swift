@@ -1,5 +1,5 @@
-import Processing
 import Logging
+import Processing
 
 /// The job every app processor does: stage the event's blob, run the app on it unless an earlier
 /// attempt's outputs are still in place, publish what it wrote; each step checkpointed
@@ -20,7 +20,8 @@ struct AppJob: Sendable {
     /// Processes `job`, starting the app with what `launcher` makes of the staged input (called
     /// only when the app is to run).
     func process<Launcher: AppLauncher>(
-        _ job: ProcessingJob, context: ProcessingContext,
+        _ job: ProcessingJob,
+        context: ProcessingContext,
         launcher makeLauncher: (StagingSteps.StagedInput, WorkLayout) throws(ProcessingFailure) -> Launcher
     ) async throws -> ProcessingResult {
         let layout = WorkLayout(root: job.workDirectory)
@@ -36,7 +37,10 @@ struct AppJob: Sendable {
         let processSeconds: Double
         let run = AppRunStep(layout: layout, killGracePeriod: self.killGracePeriod, logger: context.logger)
         if !input.downloaded, run.finishedEarlier(resumeFrom: resumeFrom) {
-            context.logger.info("outputs kept from an earlier attempt; the app is not run again", metadata: ["step": "process", "seconds": "0.000"])
+            context.logger.info(
+                "outputs kept from an earlier attempt; the app is not run again",
+                metadata: ["step": "process", "seconds": "0.000"]
+            )
             processSeconds = 0
         } else {
             let launcher = try makeLauncher(input, layout)
@@ -50,7 +54,13 @@ struct AppJob: Sendable {
         let published = try await staging.publish(
             to: self.destination,
             requireOutputs: self.requireOutputs,
-            summary: .init(processor: self.processor, attempt: job.attempt, exitCode: 0, downloadSeconds: input.seconds, processSeconds: processSeconds)
+            summary: .init(
+                processor: self.processor,
+                attempt: job.attempt,
+                exitCode: 0,
+                downloadSeconds: input.seconds,
+                processSeconds: processSeconds
+            )
         )
         await context.reached(.uploaded, published.seconds)
         return ProcessingResult(outputs: published.outputs)

@@ -36,7 +36,11 @@ extension AppLauncher {
     }
 
     func failure(for error: SpawnError) -> ProcessingFailure {
-        ProcessingFailure(error.isNotStartable ? .permanent : .retryable, reason: error.isNotStartable ? "app-not-startable" : "app-spawn-failed", message: "\(error)")
+        ProcessingFailure(
+            error.isNotStartable ? .permanent : .retryable,
+            reason: error.isNotStartable ? "app-not-startable" : "app-spawn-failed",
+            message: "\(error)"
+        )
     }
 
     func finished(_ termination: AppTermination) async {}

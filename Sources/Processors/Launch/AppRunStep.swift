@@ -1,6 +1,6 @@
-import Processing
 import Glibc
 import Logging
+import Processing
 import Tracing
 
 /// The `processed` step for any way of starting an app (a local command, a container): a fresh
@@ -39,13 +39,23 @@ struct AppRunStep: Sendable {
 
     private func runApp(_ launcher: some AppLauncher, attempt: Int, span: any Span) async throws -> Double {
         let log = self.layout.logFile
-        Self.appendToLog(log, "[blobflow] attempt \(attempt) at \(Manifest.timestamp()): starting \(launcher.displayName)")
+        Self.appendToLog(
+            log,
+            "[blobflow] attempt \(attempt) at \(Manifest.timestamp()): starting \(launcher.displayName)"
+        )
         let started = ContinuousClock.now
         let termination: AppTermination
         do {
-            termination = try await ChildProcess.run(launcher.invocation, killGracePeriod: self.killGracePeriod, stop: launcher.stop)
+            termination = try await ChildProcess.run(
+                launcher.invocation,
+                killGracePeriod: self.killGracePeriod,
+                stop: launcher.stop
+            )
         } catch is CancellationError {
-            Self.appendToLog(log, "[blobflow] cancelled after \((ContinuousClock.now - started).fractionalSeconds.formattedSeconds) s; the app was stopped")
+            Self.appendToLog(
+                log,
+                "[blobflow] cancelled after \((ContinuousClock.now - started).fractionalSeconds.formattedSeconds) s; the app was stopped"
+            )
             self.logger.notice("the app was stopped: the work was cancelled", metadata: ["step": "process"])
             throw CancellationError()
         } catch let error as SpawnError {
@@ -59,7 +69,10 @@ struct AppRunStep: Sendable {
         Self.appendToLog(log, "[blobflow] the app \(termination) after \(seconds.formattedSeconds) s")
         await launcher.finished(termination)
         if let failure = launcher.failure(for: termination, logTail: LogTail.read(log)) {
-            self.logger.warning("the app failed", metadata: ["step": "process", "seconds": "\(seconds.formattedSeconds)", "reason": "\(failure.reason)"])
+            self.logger.warning(
+                "the app failed",
+                metadata: ["step": "process", "seconds": "\(seconds.formattedSeconds)", "reason": "\(failure.reason)"]
+            )
             throw failure
         }
         do {
@@ -68,9 +81,13 @@ struct AppRunStep: Sendable {
             throw StagingSteps.localFailure(error, doing: "record the finished run")
         }
         let written = (try? OutputTree.files(in: self.layout.outputDirectory))?.reduce(Int64(0)) { $0 + $1.size }
-        self.logger.info("the app succeeded", metadata: [
-            "step": "process", "seconds": "\(seconds.formattedSeconds)", "bytes": "\(written.map { String($0) } ?? "unknown")",
-        ])
+        self.logger.info(
+            "the app succeeded",
+            metadata: [
+                "step": "process", "seconds": "\(seconds.formattedSeconds)",
+                "bytes": "\(written.map { String($0) } ?? "unknown")",
+            ]
+        )
         return seconds
     }
 

@@ -1,5 +1,5 @@
-import Processing
 import Glibc
+import Processing
 
 /// How an app ended.
 enum AppTermination: Sendable, Hashable, CustomStringConvertible {
@@ -50,4 +50,3 @@ enum AppTermination: Sendable, Hashable, CustomStringConvertible {
         return ProcessingFailure(permanent ? .permanent : .retryable, reason: .init(reason), message: message)
     }
 }
-

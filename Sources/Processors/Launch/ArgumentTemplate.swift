@@ -15,7 +15,9 @@ struct ArgumentTemplate: Sendable {
         while let open = rest.firstIndex(of: "{") {
             out += rest[..<open]
             let afterOpen = rest.index(after: open)
-            if let close = rest[afterOpen...].firstIndex(of: "}"), let value = self.values[String(rest[afterOpen..<close])] {
+            if let close = rest[afterOpen...].firstIndex(of: "}"),
+                let value = self.values[String(rest[afterOpen..<close])]
+            {
                 out += value
                 rest = rest[rest.index(after: close)...]
             } else {

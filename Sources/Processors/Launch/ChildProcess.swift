@@ -46,7 +46,11 @@ enum ChildProcess {
 
     /// Starts `invocation` and waits for it to end; on cancellation stops it as `stop` says (nil:
     /// signal its group at once), then throws `CancellationError`.
-    static func run(_ invocation: AppInvocation, killGracePeriod: Duration, stop: Stop? = nil) async throws -> AppTermination {
+    static func run(
+        _ invocation: AppInvocation,
+        killGracePeriod: Duration,
+        stop: Stop? = nil
+    ) async throws -> AppTermination {
         let handedOver = [invocation.standardInput, invocation.standardOutput].compactMap { $0 }
         let pid: pid_t
         do {
@@ -94,13 +98,20 @@ enum ChildProcess {
         }
         try check(posix_spawn_file_actions_adddup2(&actions, invocation.standardOutput ?? output, 1))
         try check(posix_spawn_file_actions_adddup2(&actions, output, 2))
-        guard let addChangeDirectory = SpawnExtensions.addChangeDirectory else { throw SpawnError(path: invocation.executable, errno: ENOSYS) }
+        guard let addChangeDirectory = SpawnExtensions.addChangeDirectory else {
+            throw SpawnError(path: invocation.executable, errno: ENOSYS)
+        }
         try check(invocation.workingDirectory.withCString { addChangeDirectory(&actions, $0) })
         if let addCloseFrom = SpawnExtensions.addCloseFrom {
             try check(addCloseFrom(&actions, 3))
         }
 
-        try check(posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)))
+        try check(
+            posix_spawnattr_setflags(
+                &attributes,
+                Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+            )
+        )
         try check(posix_spawnattr_setpgroup(&attributes, 0))
         var noneBlocked = sigset_t()
         sigemptyset(&noneBlocked)
@@ -113,7 +124,8 @@ enum ChildProcess {
         try check(posix_spawnattr_setsigdefault(&attributes, &defaults))
 
         let arguments = invocation.arguments.map { strdup($0) } + [nil]
-        let environment = invocation.environment.sorted { $0.key < $1.key }.map { strdup($0.key + "=" + $0.value) } + [nil]
+        let environment =
+            invocation.environment.sorted { $0.key < $1.key }.map { strdup($0.key + "=" + $0.value) } + [nil]
         defer {
             for pointer in arguments { free(pointer) }
             for pointer in environment { free(pointer) }
@@ -127,13 +139,20 @@ enum ChildProcess {
 /// glibc's spawn extensions (2.29 and 2.34), which its headers only declare under `_GNU_SOURCE`,
 /// looked up at run time.
 private enum SpawnExtensions {
-    typealias AddChangeDirectory = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?) -> Int32
+    typealias AddChangeDirectory =
+        @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?) -> Int32
     typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
 
     /// `posix_spawn_file_actions_addchdir_np`: the child's working directory.
-    static let addChangeDirectory: AddChangeDirectory? = Self.lookUp("posix_spawn_file_actions_addchdir_np", as: AddChangeDirectory.self)
+    static let addChangeDirectory: AddChangeDirectory? = Self.lookUp(
+        "posix_spawn_file_actions_addchdir_np",
+        as: AddChangeDirectory.self
+    )
     /// `posix_spawn_file_actions_addclosefrom_np`: close every descriptor from a number on.
-    static let addCloseFrom: AddCloseFrom? = Self.lookUp("posix_spawn_file_actions_addclosefrom_np", as: AddCloseFrom.self)
+    static let addCloseFrom: AddCloseFrom? = Self.lookUp(
+        "posix_spawn_file_actions_addclosefrom_np",
+        as: AddCloseFrom.self
+    )
 
     private static func lookUp<Function>(_ name: String, as type: Function.Type) -> Function? {
         guard let symbol = dlsym(dlopen(nil, RTLD_NOW), name) else { return nil }

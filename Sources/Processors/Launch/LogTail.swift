@@ -8,7 +8,11 @@ enum LogTail {
         var kept = text.split(separator: "\n", omittingEmptySubsequences: false)
         if kept.last?.isEmpty == true { kept.removeLast() }
         return kept.suffix(lines).map { line in
-            String(String.UnicodeScalarView(line.unicodeScalars.map { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F ? "?" : $0 }))
+            String(
+                String.UnicodeScalarView(
+                    line.unicodeScalars.map { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F ? "?" : $0 }
+                )
+            )
         }.joined(separator: "\n")
     }
 }

@@ -20,7 +20,8 @@ enum OutputTreeError: Error, Sendable, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .unsafe(let relativePath, let what): "output/\(relativePath) is \(what); only regular files and folders may be written"
+        case .unsafe(let relativePath, let what):
+            "output/\(relativePath) is \(what); only regular files and folders may be written"
         case .unreadable(let error): "\(error)"
         }
     }
@@ -42,7 +43,11 @@ enum OutputTree {
         return files
     }
 
-    private static func walk(_ directory: String, relative: String, into files: inout [OutputFile]) throws(OutputTreeError) {
+    private static func walk(
+        _ directory: String,
+        relative: String,
+        into files: inout [OutputFile]
+    ) throws(OutputTreeError) {
         for name in try Self.names(in: directory, relative: relative) {
             let relativePath = relative.isEmpty ? name : relative + "/" + name
             let path = directory + "/" + name
@@ -73,15 +78,24 @@ enum OutputTree {
         while true {
             errno = 0
             guard let entry = readdir(handle) else {
-                if errno != 0 { throw .unreadable(LocalFileError(operation: "cannot read the folder", path: directory, errno: errno)) }
+                if errno != 0 {
+                    throw .unreadable(
+                        LocalFileError(operation: "cannot read the folder", path: directory, errno: errno)
+                    )
+                }
                 break
             }
             let name = withUnsafePointer(to: &entry.pointee.d_name) { tuple in
-                tuple.withMemoryRebound(to: CChar.self, capacity: 256) { (String(validatingCString: $0), String(cString: $0)) }
+                tuple.withMemoryRebound(to: CChar.self, capacity: 256) {
+                    (String(validatingCString: $0), String(cString: $0))
+                }
             }
             if name.1 == "." || name.1 == ".." { continue }
             guard let valid = name.0 else {
-                throw .unsafe(relativePath: relative.isEmpty ? name.1 : relative + "/" + name.1, what: "named with bytes that are not UTF-8")
+                throw .unsafe(
+                    relativePath: relative.isEmpty ? name.1 : relative + "/" + name.1,
+                    what: "named with bytes that are not UTF-8"
+                )
             }
             names.append(valid)
         }

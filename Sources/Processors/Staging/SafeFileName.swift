@@ -11,9 +11,13 @@ enum SafeFileName {
     /// The staging file name for `blobName`.
     static func forBlob(_ blobName: String) -> String {
         let last = blobName.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? ""
-        var name = String(String.UnicodeScalarView(last.unicodeScalars.map { scalar in
-            scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\\" ? "_" : scalar
-        }))
+        var name = String(
+            String.UnicodeScalarView(
+                last.unicodeScalars.map { scalar in
+                    scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\\" ? "_" : scalar
+                }
+            )
+        )
         if name.isEmpty || name == "." || name == ".." { name = "_" }
         return Self.shortened(name)
     }

@@ -1,6 +1,6 @@
 import BlobEvents
-import Processing
 import Logging
+import Processing
 import StorageClient
 import Tracing
 
@@ -70,8 +70,13 @@ struct StagingSteps: Sendable {
     private func download(resumeFrom: ProcessingStep?) async throws -> StagedInput {
         let fileName = SafeFileName.forBlob(self.item.blobName)
         let path = self.layout.inputFile(named: fileName)
-        if let resumeFrom, resumeFrom >= .downloaded, LocalFiles.kind(at: path) == .regular(size: self.item.contentLength) {
-            self.logger.info("input kept from an earlier attempt", metadata: ["step": "download", "seconds": "0.000", "bytes": "\(self.item.contentLength)"])
+        if let resumeFrom, resumeFrom >= .downloaded,
+            LocalFiles.kind(at: path) == .regular(size: self.item.contentLength)
+        {
+            self.logger.info(
+                "input kept from an earlier attempt",
+                metadata: ["step": "download", "seconds": "0.000", "bytes": "\(self.item.contentLength)"]
+            )
             return StagedInput(path: path, fileName: fileName, seconds: 0, downloaded: false)
         }
         let started = ContinuousClock.now
@@ -91,13 +96,19 @@ struct StagingSteps: Sendable {
         let onDisk = LocalFiles.kind(at: path)
         guard downloaded.size == self.item.contentLength, onDisk == .regular(size: self.item.contentLength) else {
             throw ProcessingFailure(
-                .permanent, reason: "size-mismatch",
-                message: "the event said \(self.item.container)/\(self.item.blobName) has \(self.item.contentLength) bytes, "
-                    + "but version \(self.item.eTag) has \(downloaded.size)" + (onDisk == .regular(size: downloaded.size) ? "" : " (and the local file differs)")
+                .permanent,
+                reason: "size-mismatch",
+                message:
+                    "the event said \(self.item.container)/\(self.item.blobName) has \(self.item.contentLength) bytes, "
+                    + "but version \(self.item.eTag) has \(downloaded.size)"
+                    + (onDisk == .regular(size: downloaded.size) ? "" : " (and the local file differs)")
             )
         }
         let seconds = (ContinuousClock.now - started).fractionalSeconds
-        self.logger.info("downloaded the input", metadata: ["step": "download", "seconds": "\(seconds.formattedSeconds)", "bytes": "\(downloaded.size)"])
+        self.logger.info(
+            "downloaded the input",
+            metadata: ["step": "download", "seconds": "\(seconds.formattedSeconds)", "bytes": "\(downloaded.size)"]
+        )
         return StagedInput(path: path, fileName: fileName, seconds: seconds, downloaded: true)
     }
 
@@ -113,26 +124,45 @@ struct StagingSteps: Sendable {
         }
     }
 
-    private func upload(to destination: Destination, requireOutputs: Bool, summary: RunSummary) async throws -> Published {
+    private func upload(
+        to destination: Destination,
+        requireOutputs: Bool,
+        summary: RunSummary
+    ) async throws -> Published {
         let started = ContinuousClock.now
         let files: [OutputFile]
         do {
             files = try OutputTree.files(in: self.layout.outputDirectory)
         } catch .unsafe(let relativePath, let what) {
-            throw ProcessingFailure(.permanent, reason: "unsafe-output", message: "output/\(relativePath) is \(what); only regular files and folders are uploaded, and nothing was")
+            throw ProcessingFailure(
+                .permanent,
+                reason: "unsafe-output",
+                message:
+                    "output/\(relativePath) is \(what); only regular files and folders are uploaded, and nothing was"
+            )
         } catch .unreadable(let error) {
-            throw ProcessingFailure(.retryable, reason: "upload-failed", message: "cannot read the output folder: \(error)")
+            throw ProcessingFailure(
+                .retryable,
+                reason: "upload-failed",
+                message: "cannot read the output folder: \(error)"
+            )
         }
         if requireOutputs, files.isEmpty {
-            throw ProcessingFailure(.permanent, reason: "no-outputs", message: "the app exited 0 but wrote nothing to its output folder, and outputs are required")
+            throw ProcessingFailure(
+                .permanent,
+                reason: "no-outputs",
+                message: "the app exited 0 but wrote nothing to its output folder, and outputs are required"
+            )
         }
         let relativeName = OutputNaming.relativeName(of: self.item.blobName, inputPrefix: destination.inputPrefix)
         let base = OutputNaming.base(outputPrefix: destination.prefix, relativeName: relativeName)
         let reserved: Set<String> = [OutputNaming.logName, OutputNaming.manifestName]
         if let clash = files.first(where: { reserved.contains($0.relativePath) }) {
             throw ProcessingFailure(
-                .permanent, reason: "reserved-output-name",
-                message: "output/\(clash.relativePath) would be overwritten by blobflow's own \(clash.relativePath); rename it"
+                .permanent,
+                reason: "reserved-output-name",
+                message:
+                    "output/\(clash.relativePath) would be overwritten by blobflow's own \(clash.relativePath); rename it"
             )
         }
 
@@ -150,19 +180,30 @@ struct StagingSteps: Sendable {
             // The app replaced its log with something else; upload an explanation instead.
             log = self.layout.root + "/.app-log-replaced"
             do {
-                try LocalFiles.writeNewFile(log, Array("app.log was replaced by something other than a regular file; it was not uploaded\n".utf8))
+                try LocalFiles.writeNewFile(
+                    log,
+                    Array("app.log was replaced by something other than a regular file; it was not uploaded\n".utf8)
+                )
             } catch {
                 throw Self.localFailure(error, doing: "write the app log note")
             }
         }
-        let logOutput = try await self.upload(log, as: OutputNaming.join([base, OutputNaming.logName]), container: destination.container, contentType: "text/plain")
+        let logOutput = try await self.upload(
+            log,
+            as: OutputNaming.join([base, OutputNaming.logName]),
+            container: destination.container,
+            contentType: "text/plain"
+        )
         let uploadSeconds = (ContinuousClock.now - started).fractionalSeconds
 
         let manifest = Manifest(
             processor: summary.processor,
             source: .init(
-                container: self.item.container, blob: self.item.blobName, eTag: Self.unquoted(self.item.eTag),
-                contentLength: self.item.contentLength, eventId: self.item.eventID
+                container: self.item.container,
+                blob: self.item.blobName,
+                eTag: Self.unquoted(self.item.eTag),
+                contentLength: self.item.contentLength,
+                eventId: self.item.eventID
             ),
             outputs: uploaded.map { .init(name: $0.name, size: $0.size, md5: $0.md5) },
             log: .init(name: logOutput.name, size: logOutput.size, md5: logOutput.md5),
@@ -178,18 +219,29 @@ struct StagingSteps: Sendable {
             throw Self.localFailure(error, doing: "write the manifest")
         }
         let manifestOutput = try await self.upload(
-            self.layout.manifestFile, as: OutputNaming.join([base, OutputNaming.manifestName]), container: destination.container, contentType: "application/json"
+            self.layout.manifestFile,
+            as: OutputNaming.join([base, OutputNaming.manifestName]),
+            container: destination.container,
+            contentType: "application/json"
         )
         let outputs = uploaded + [logOutput, manifestOutput]
         let seconds = (ContinuousClock.now - started).fractionalSeconds
-        self.logger.info("uploaded the outputs", metadata: [
-            "step": "upload", "seconds": "\(seconds.formattedSeconds)", "bytes": "\(outputs.reduce(0) { $0 + $1.size })", "outputs": "\(outputs.count)",
-        ])
+        self.logger.info(
+            "uploaded the outputs",
+            metadata: [
+                "step": "upload", "seconds": "\(seconds.formattedSeconds)",
+                "bytes": "\(outputs.reduce(0) { $0 + $1.size })", "outputs": "\(outputs.count)",
+            ]
+        )
         return Published(outputs: outputs, seconds: seconds)
     }
 
     /// Uploads the app's files, a few at a time, returning them in name order.
-    private func uploadConcurrently(_ files: [OutputFile], base: String, container: String) async throws -> [ProcessingOutput] {
+    private func uploadConcurrently(
+        _ files: [OutputFile],
+        base: String,
+        container: String
+    ) async throws -> [ProcessingOutput] {
         try await withThrowingTaskGroup(of: (Int, ProcessingOutput).self) { group in
             var results = [ProcessingOutput?](repeating: nil, count: files.count)
             var next = 0
@@ -197,7 +249,9 @@ struct StagingSteps: Sendable {
                 let file = files[index]
                 group.addTask {
                     let output = try await self.upload(
-                        file.path, as: OutputNaming.join([base, file.relativePath]), container: container,
+                        file.path,
+                        as: OutputNaming.join([base, file.relativePath]),
+                        container: container,
                         contentType: ContentTypes.guess(forFileName: file.relativePath)
                     )
                     return (index, output)
@@ -219,12 +273,27 @@ struct StagingSteps: Sendable {
     }
 
     /// Uploads one file with the metadata that links it to its source.
-    private func upload(_ path: String, as blobName: String, container: String, contentType: String) async throws -> ProcessingOutput {
+    private func upload(
+        _ path: String,
+        as blobName: String,
+        container: String,
+        contentType: String
+    ) async throws -> ProcessingOutput {
         do {
-            return try await self.engine.upload(file: path, to: blobName, container: container, contentType: contentType, metadata: self.sourceMetadata)
+            return try await self.engine.upload(
+                file: path,
+                to: blobName,
+                container: container,
+                contentType: contentType,
+                metadata: self.sourceMetadata
+            )
         } catch {
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
-            throw ProcessingFailure(.retryable, reason: "upload-failed", message: "cannot upload \(container)/\(blobName): \(error)")
+            throw ProcessingFailure(
+                .retryable,
+                reason: "upload-failed",
+                message: "cannot upload \(container)/\(blobName): \(error)"
+            )
         }
     }
 
@@ -247,15 +316,25 @@ struct StagingSteps: Sendable {
         let blob = "\(item.container)/\(item.blobName)"
         if let error = error as? StorageError {
             if error.isNotFound {
-                return ProcessingFailure(.permanent, reason: "blob-not-found", message: "\(blob) no longer exists (deleted after the event was raised): \(error)")
+                return ProcessingFailure(
+                    .permanent,
+                    reason: "blob-not-found",
+                    message: "\(blob) no longer exists (deleted after the event was raised): \(error)"
+                )
             }
             if error.isConditionNotMet {
-                return ProcessingFailure(.permanent, reason: "blob-replaced", message: "\(blob) version \(item.eTag): \(error)")
+                return ProcessingFailure(
+                    .permanent,
+                    reason: "blob-replaced",
+                    message: "\(blob) version \(item.eTag): \(error)"
+                )
             }
             if error.isDiskFull {
                 return ProcessingFailure(
-                    .retryable, reason: "disk-full",
-                    message: "the work folder's disk has no room for \(blob) (\(item.contentLength) bytes); free space or give the work folder a larger volume: \(error)"
+                    .retryable,
+                    reason: "disk-full",
+                    message:
+                        "the work folder's disk has no room for \(blob) (\(item.contentLength) bytes); free space or give the work folder a larger volume: \(error)"
                 )
             }
         }
@@ -265,7 +344,11 @@ struct StagingSteps: Sendable {
     /// A staging-folder error: `disk-full` when the disk is, else `work-directory`; both retryable.
     static func localFailure(_ error: LocalFileError, doing what: String) -> ProcessingFailure {
         if error.isDiskFull {
-            return ProcessingFailure(.retryable, reason: "disk-full", message: "the work folder's disk is full; cannot \(what): \(error)")
+            return ProcessingFailure(
+                .retryable,
+                reason: "disk-full",
+                message: "the work folder's disk is full; cannot \(what): \(error)"
+            )
         }
         return ProcessingFailure(.retryable, reason: "work-directory", message: "cannot \(what): \(error)")
     }

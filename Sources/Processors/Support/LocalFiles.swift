@@ -54,11 +54,17 @@ enum LocalFiles {
         if info.st_mode & S_IFMT == S_IFDIR {
             _ = chmod(path, 0o700)
             let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard descriptor >= 0 else { throw LocalFileError(operation: "cannot open the folder", path: path, errno: errno) }
+            guard descriptor >= 0 else {
+                throw LocalFileError(operation: "cannot open the folder", path: path, errno: errno)
+            }
             try Self.removeContents(of: descriptor, path: path)
-            guard rmdir(path) == 0 || errno == ENOENT else { throw LocalFileError(operation: "cannot remove", path: path, errno: errno) }
+            guard rmdir(path) == 0 || errno == ENOENT else {
+                throw LocalFileError(operation: "cannot remove", path: path, errno: errno)
+            }
         } else {
-            guard unlink(path) == 0 || errno == ENOENT else { throw LocalFileError(operation: "cannot remove", path: path, errno: errno) }
+            guard unlink(path) == 0 || errno == ENOENT else {
+                throw LocalFileError(operation: "cannot remove", path: path, errno: errno)
+            }
         }
     }
 
@@ -84,7 +90,9 @@ enum LocalFiles {
                     let shown = path + "/" + String(cString: name)
                     var info = stat()
                     guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
-                        if errno != ENOENT { failure = LocalFileError(operation: "cannot inspect", path: shown, errno: errno) }
+                        if errno != ENOENT {
+                            failure = LocalFileError(operation: "cannot inspect", path: shown, errno: errno)
+                        }
                         return
                     }
                     if info.st_mode & S_IFMT == S_IFDIR {
@@ -159,7 +167,9 @@ enum LocalFiles {
         let length = Int(min(Int64(limit), Int64(info.st_size)))
         guard length > 0 else { return [] }
         var buffer = [UInt8](repeating: 0, count: length)
-        let read = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, length, off_t(Int64(info.st_size) - Int64(length))) }
+        let read = buffer.withUnsafeMutableBytes {
+            pread(descriptor, $0.baseAddress!, length, off_t(Int64(info.st_size) - Int64(length)))
+        }
         return read > 0 ? Array(buffer[0..<read]) : []
     }
 

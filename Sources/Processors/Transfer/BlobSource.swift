@@ -26,6 +26,11 @@ public struct BlobSource: Sendable, Hashable {
 
     /// The blob version a work item names.
     public init(_ item: BlobWorkItem) {
-        self.init(container: item.container, blobName: item.blobName, eTag: item.eTag, contentLength: item.contentLength)
+        self.init(
+            container: item.container,
+            blobName: item.blobName,
+            eTag: item.eTag,
+            contentLength: item.contentLength
+        )
     }
 }

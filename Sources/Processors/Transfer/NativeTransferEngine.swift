@@ -1,6 +1,6 @@
+import Foundation
 public import Processing
 public import StorageClient
-import Foundation
 
 /// The transfer engine built on blobflow's own client: parallel ranged downloads pinned to the
 /// event's eTag and verified against the stored MD5, and parallel block uploads that store the
@@ -33,12 +33,20 @@ public struct NativeTransferEngine: TransferEngine {
     }
 
     public func upload(
-        file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]
+        file path: String,
+        to blobName: String,
+        container: String,
+        contentType: String?,
+        metadata: [String: String]
     ) async throws -> ProcessingOutput {
         var options = self.options
         options.contentType = contentType
         options.metadata = options.metadata.merging(metadata) { _, new in new }
         let result = try await self.pipeline.container(container).blob(blobName).upload(from: path, options: options)
-        return ProcessingOutput(name: blobName, size: result.bytes, md5: result.contentMD5.map { Data($0).base64EncodedString() })
+        return ProcessingOutput(
+            name: blobName,
+            size: result.bytes,
+            md5: result.contentMD5.map { Data($0).base64EncodedString() }
+        )
     }
 }

@@ -1,5 +1,5 @@
-public import Processing
 import Glibc
+public import Processing
 
 /// `BLOBFLOW_TRANSFER=auto`: small files through one engine, large ones through another.
 ///
@@ -26,12 +26,20 @@ public struct SizeRoutedTransferEngine: TransferEngine {
     }
 
     public func upload(
-        file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]
+        file path: String,
+        to blobName: String,
+        container: String,
+        contentType: String?,
+        metadata: [String: String]
     ) async throws -> ProcessingOutput {
         var info = stat()
         let size = stat(path, &info) == 0 ? Int64(info.st_size) : 0
         return try await (size < self.threshold ? self.small : self.large).upload(
-            file: path, to: blobName, container: container, contentType: contentType, metadata: metadata
+            file: path,
+            to: blobName,
+            container: container,
+            contentType: contentType,
+            metadata: metadata
         )
     }
 }

@@ -16,5 +16,11 @@ public protocol TransferEngine: Sendable {
 
     /// Uploads the file at `path` as blob `blobName` in `container`, replacing any blob of that
     /// name, and returns the blob's name, size and Content-MD5.
-    func upload(file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]) async throws -> ProcessingOutput
+    func upload(
+        file path: String,
+        to blobName: String,
+        container: String,
+        contentType: String?,
+        metadata: [String: String]
+    ) async throws -> ProcessingOutput
 }

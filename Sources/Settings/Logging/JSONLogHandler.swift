@@ -40,7 +40,9 @@ public struct JSONLogHandler: LogHandler {
         switch value {
         case .string(let text):
             // Numbers stay numbers, so log queries can compare durations.
-            if let number = Double(text), number.isFinite, text.first.map({ $0.isNumber || $0 == "-" }) == true, !text.contains("e") {
+            if let number = Double(text), number.isFinite, text.first.map({ $0.isNumber || $0 == "-" }) == true,
+                !text.contains("e")
+            {
                 return text
             }
             return Self.quoted(LogOutput.redact(text))
@@ -49,7 +51,9 @@ public struct JSONLogHandler: LogHandler {
         case .array(let values):
             return "[" + values.map(Self.encode).joined(separator: ",") + "]"
         case .dictionary(let values):
-            return "{" + values.keys.sorted().map { Self.quoted($0) + ":" + Self.encode(values[$0]!) }.joined(separator: ",") + "}"
+            return "{"
+                + values.keys.sorted().map { Self.quoted($0) + ":" + Self.encode(values[$0]!) }.joined(separator: ",")
+                + "}"
         }
     }
 
@@ -78,8 +82,14 @@ public struct JSONLogHandler: LogHandler {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
-            parts.tm_min, parts.tm_sec, Int(now.tv_nsec / 1_000_000)
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+            parts.tm_year + 1900,
+            parts.tm_mon + 1,
+            parts.tm_mday,
+            parts.tm_hour,
+            parts.tm_min,
+            parts.tm_sec,
+            Int(now.tv_nsec / 1_000_000)
         )
     }
 }

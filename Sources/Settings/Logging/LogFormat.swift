@@ -11,14 +11,22 @@ public enum LogFormat: String, Sendable, CaseIterable {
     /// out the metadata keys in `hiddenMetadata`, and the events `isHidden` picks (JSON lines keep
     /// everything).
     public func makeHandler(
-        level: Logger.Level, hiddenMetadata: Set<String> = [], isHidden: (@Sendable (LogEvent) -> Bool)? = nil
+        level: Logger.Level,
+        hiddenMetadata: Set<String> = [],
+        isHidden: (@Sendable (LogEvent) -> Bool)? = nil
     ) -> @Sendable (String) -> any LogHandler {
         switch self {
         case .json:
             return { label in JSONLogHandler(label: label, level: level, output: .standardError) }
         case .text:
             return { label in
-                TextLogHandler(label: label, level: level, output: .standardError, hiddenMetadata: hiddenMetadata, isHidden: isHidden)
+                TextLogHandler(
+                    label: label,
+                    level: level,
+                    output: .standardError,
+                    hiddenMetadata: hiddenMetadata,
+                    isHidden: isHidden
+                )
             }
         }
     }

@@ -14,7 +14,10 @@ public struct TextLogHandler: LogHandler {
     /// A handler writing to `output`, leaving out the metadata keys in `hiddenMetadata` and the
     /// events `isHidden` picks (the dev screen's step details, for one).
     public init(
-        label: String, level: Logger.Level = .info, output: LogOutput = .standardError, hiddenMetadata: Set<String> = [],
+        label: String,
+        level: Logger.Level = .info,
+        output: LogOutput = .standardError,
+        hiddenMetadata: Set<String> = [],
         isHidden: (@Sendable (LogEvent) -> Bool)? = nil
     ) {
         self.label = label
@@ -36,7 +39,8 @@ public struct TextLogHandler: LogHandler {
         let time = JSONLogHandler.timestamp().dropFirst(11).dropLast()
         // Continuation lines (an app's log tail) are indented under the message.
         let message = "\(event.message)".replacingOccurrences(of: "\n", with: "\n    ")
-        var line = "\(time) \(event.level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) \(message)"
+        var line =
+            "\(time) \(event.level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) \(message)"
         for key in fields.keys.sorted() where !self.hiddenMetadata.contains(key) {
             let value = "\(fields[key]!)"
             line += " \(key)=" + (value.contains(" ") ? "\"\(value)\"" : value)

@@ -20,7 +20,9 @@ public enum ConnectionString {
             let trimmed = part.trimmingCharacters(in: " \t\r\n")
             guard !trimmed.isEmpty else { continue }
             guard let equals = trimmed.firstIndex(of: "=") else {
-                throw StorageConfigurationError("the connection string has a part without '=' (expected Key=Value pairs separated by ';')")
+                throw StorageConfigurationError(
+                    "the connection string has a part without '=' (expected Key=Value pairs separated by ';')"
+                )
             }
             let key = String(trimmed[..<equals]).lowercased()
             let value = String(trimmed[trimmed.index(after: equals)...])
@@ -54,7 +56,9 @@ public enum ConnectionString {
             name = (explicitBlob ?? explicitQueue).flatMap(Self.accountFromHost) ?? ""
         }
         guard !name.isEmpty else {
-            throw StorageConfigurationError("the connection string names no AccountName and no BlobEndpoint/QueueEndpoint")
+            throw StorageConfigurationError(
+                "the connection string names no AccountName and no BlobEndpoint/QueueEndpoint"
+            )
         }
         for (label, endpoint) in [("BlobEndpoint", explicitBlob), ("QueueEndpoint", explicitQueue)] {
             if let endpoint, !(endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://")) {
@@ -89,7 +93,9 @@ public enum ConnectionString {
         let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
         let host = rest[..<hostEnd]
         let path = rest[hostEnd...].split(separator: "/").first.map(String.init)
-        if let first = host.split(separator: ".").first, host.contains("."), !host.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) {
+        if let first = host.split(separator: ".").first, host.contains("."),
+            !host.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" })
+        {
             return String(first)
         }
         return path

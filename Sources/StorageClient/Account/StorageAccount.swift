@@ -25,7 +25,12 @@ public struct StorageAccount: Sendable {
     }
 
     /// An Azure account by name, with endpoints under `endpointSuffix`.
-    public init(name: String, credential: StorageCredential, endpointSuffix: String = "core.windows.net", protocol scheme: String = "https") {
+    public init(
+        name: String,
+        credential: StorageCredential,
+        endpointSuffix: String = "core.windows.net",
+        protocol scheme: String = "https"
+    ) {
         self.init(
             name: name,
             blobEndpoint: "\(scheme)://\(name).blob.\(endpointSuffix)",
@@ -35,12 +40,21 @@ public struct StorageAccount: Sendable {
     }
 
     /// The development account on the development server's (and Azurite's) default ports.
-    public static func development(host: String = "127.0.0.1", blobPort: Int = 10000, queuePort: Int = 10001) -> StorageAccount {
+    public static func development(
+        host: String = "127.0.0.1",
+        blobPort: Int = 10000,
+        queuePort: Int = 10001
+    ) -> StorageAccount {
         StorageAccount(
             name: ConnectionString.developmentAccountName,
             blobEndpoint: "http://\(host):\(blobPort)/\(ConnectionString.developmentAccountName)",
             queueEndpoint: "http://\(host):\(queuePort)/\(ConnectionString.developmentAccountName)",
-            credential: .sharedKey(StorageAccountKey(accountName: ConnectionString.developmentAccountName, base64Key: ConnectionString.developmentAccountKey)!)
+            credential: .sharedKey(
+                StorageAccountKey(
+                    accountName: ConnectionString.developmentAccountName,
+                    base64Key: ConnectionString.developmentAccountKey
+                )!
+            )
         )
     }
 

@@ -7,8 +7,18 @@ extension BlobClient {
     /// the others (encoding, language, disposition, cache control) are cleared. With `eTag`, fails
     /// with 412 when the blob has changed since. Returns the new eTag.
     @discardableResult
-    public func setHTTPHeaders(contentType: String?, contentMD5: [UInt8]?, ifMatch eTag: String? = nil) async throws -> String {
-        var operation = StorageOperation("SetBlobProperties", .blob, "PUT", path: self.path, query: [("comp", "properties")])
+    public func setHTTPHeaders(
+        contentType: String?,
+        contentMD5: [UInt8]?,
+        ifMatch eTag: String? = nil
+    ) async throws -> String {
+        var operation = StorageOperation(
+            "SetBlobProperties",
+            .blob,
+            "PUT",
+            path: self.path,
+            query: [("comp", "properties")]
+        )
         if let contentType { operation.headers.append(("x-ms-blob-content-type", contentType)) }
         if let contentMD5 { operation.headers.append(("x-ms-blob-content-md5", Base64.encode(contentMD5))) }
         if let eTag { operation.headers.append(("If-Match", eTag)) }

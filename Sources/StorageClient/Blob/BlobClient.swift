@@ -20,7 +20,9 @@ public struct BlobClient: Sendable {
     /// The blob's URL, without any credential: safe to log and to hand to an app.
     public var url: String { self.pipeline.url(.blob, path: self.path) }
 
-    var path: String { "/" + PercentEncoding.encode(self.container) + "/" + PercentEncoding.encode(self.name, keepSlash: true) }
+    var path: String {
+        "/" + PercentEncoding.encode(self.container) + "/" + PercentEncoding.encode(self.name, keepSlash: true)
+    }
 
     /// Size, type, MD5, eTag and metadata (one HEAD request).
     public func properties(ifMatch eTag: String? = nil) async throws -> BlobProperties {
@@ -42,7 +44,13 @@ public struct BlobClient: Sendable {
 
     /// Replaces the blob's metadata.
     public func setMetadata(_ metadata: [String: String], ifMatch eTag: String? = nil) async throws {
-        var operation = StorageOperation("SetBlobMetadata", .blob, "PUT", path: self.path, query: [("comp", "metadata")])
+        var operation = StorageOperation(
+            "SetBlobMetadata",
+            .blob,
+            "PUT",
+            path: self.path,
+            query: [("comp", "metadata")]
+        )
         operation.headers = metadata.sorted { $0.key < $1.key }.map { ("x-ms-meta-\($0.key)", $0.value) }
         if let eTag { operation.headers.append(("If-Match", eTag)) }
         _ = try await self.pipeline.send(operation)
@@ -68,7 +76,11 @@ public struct BlobClient: Sendable {
     /// and stored.
     @discardableResult
     public func upload(
-        _ bytes: [UInt8], contentType: String? = nil, metadata: [String: String] = [:], ifNoneMatch: String? = nil, ifMatch: String? = nil
+        _ bytes: [UInt8],
+        contentType: String? = nil,
+        metadata: [String: String] = [:],
+        ifNoneMatch: String? = nil,
+        ifMatch: String? = nil
     ) async throws -> String {
         var operation = StorageOperation("PutBlob", .blob, "PUT", path: self.path)
         operation.body = .bytes(bytes)
@@ -91,7 +103,10 @@ public struct BlobClient: Sendable {
 
     /// Starts a server-side copy from `sourceURL` (a blob of this account, or any URL the service
     /// can read, such as one carrying a SAS). Returns the copy id and status (`success` or `pending`).
-    public func startCopy(from sourceURL: String, metadata: [String: String] = [:]) async throws -> (copyID: String, status: String) {
+    public func startCopy(
+        from sourceURL: String,
+        metadata: [String: String] = [:]
+    ) async throws -> (copyID: String, status: String) {
         var operation = StorageOperation("CopyBlob", .blob, "PUT", path: self.path)
         operation.headers = [("x-ms-copy-source", sourceURL)]
         operation.headers += metadata.sorted { $0.key < $1.key }.map { ("x-ms-meta-\($0.key)", $0.value) }
@@ -100,8 +115,21 @@ public struct BlobClient: Sendable {
     }
 
     /// Stages one block of a block blob from a slice of an open file.
-    func stageBlock(id: String, descriptor: Int32, offset: Int64, length: Int64, contentMD5: [UInt8]? = nil, progress: (@Sendable (Int64) -> Void)? = nil) async throws {
-        var operation = StorageOperation("PutBlock", .blob, "PUT", path: self.path, query: [("comp", "block"), ("blockid", id)])
+    func stageBlock(
+        id: String,
+        descriptor: Int32,
+        offset: Int64,
+        length: Int64,
+        contentMD5: [UInt8]? = nil,
+        progress: (@Sendable (Int64) -> Void)? = nil
+    ) async throws {
+        var operation = StorageOperation(
+            "PutBlock",
+            .blob,
+            "PUT",
+            path: self.path,
+            query: [("comp", "block"), ("blockid", id)]
+        )
         operation.body = .file(descriptor: descriptor, offset: offset, length: length)
         if let contentMD5 { operation.headers.append(("Content-MD5", Base64.encode(contentMD5))) }
         operation.progress = progress
@@ -109,7 +137,12 @@ public struct BlobClient: Sendable {
     }
 
     /// Commits a block list, making it the blob's content.
-    func commitBlockList(_ ids: [String], contentType: String?, contentMD5: [UInt8]?, metadata: [String: String]) async throws -> String {
+    func commitBlockList(
+        _ ids: [String],
+        contentType: String?,
+        contentMD5: [UInt8]?,
+        metadata: [String: String]
+    ) async throws -> String {
         var operation = StorageOperation("PutBlockList", .blob, "PUT", path: self.path, query: [("comp", "blocklist")])
         operation.body = .bytes(BlobXML.blockListBody(latest: ids))
         operation.headers = [("Content-Type", "application/xml")]
@@ -122,7 +155,13 @@ public struct BlobClient: Sendable {
 
     /// The blob's committed and uncommitted blocks (an empty list when the blob does not exist).
     public func blockList() async throws -> BlockList {
-        let operation = StorageOperation("GetBlockList", .blob, "GET", path: self.path, query: [("comp", "blocklist"), ("blocklisttype", "all")])
+        let operation = StorageOperation(
+            "GetBlockList",
+            .blob,
+            "GET",
+            path: self.path,
+            query: [("comp", "blocklist"), ("blocklisttype", "all")]
+        )
         do {
             let response = try await self.pipeline.send(operation)
             return try BlobXML.blockList(response.body)
@@ -134,8 +173,13 @@ public struct BlobClient: Sendable {
     }
 
     static func properties(from response: HTTPResponse, operation: String) throws -> BlobProperties {
-        guard let length = response.header("content-length").flatMap({ Int64($0) }), let eTag = response.header("etag") else {
-            throw StorageError.decoding(operation: operation, requestID: response.header("x-ms-request-id"), message: "the reply lacks Content-Length or ETag")
+        guard let length = response.header("content-length").flatMap({ Int64($0) }), let eTag = response.header("etag")
+        else {
+            throw StorageError.decoding(
+                operation: operation,
+                requestID: response.header("x-ms-request-id"),
+                message: "the reply lacks Content-Length or ETag"
+            )
         }
         var metadata: [String: String] = [:]
         for (name, value) in response.headers(withPrefix: "x-ms-meta-") { metadata[name] = value }

@@ -26,7 +26,13 @@ public struct BlobContainerClient: Sendable {
     /// Creates the container; returns false when it already existed.
     @discardableResult
     public func createIfNotExists() async throws -> Bool {
-        var operation = StorageOperation("CreateContainer", .blob, "PUT", path: self.path, query: [("restype", "container")])
+        var operation = StorageOperation(
+            "CreateContainer",
+            .blob,
+            "PUT",
+            path: self.path,
+            query: [("restype", "container")]
+        )
         operation.successOnRetry = [409]
         do {
             return try await self.pipeline.send(operation).status == 201
@@ -37,13 +43,25 @@ public struct BlobContainerClient: Sendable {
 
     /// Deletes the container and every blob in it.
     public func delete() async throws {
-        var operation = StorageOperation("DeleteContainer", .blob, "DELETE", path: self.path, query: [("restype", "container")])
+        var operation = StorageOperation(
+            "DeleteContainer",
+            .blob,
+            "DELETE",
+            path: self.path,
+            query: [("restype", "container")]
+        )
         operation.successOnRetry = [404]
         _ = try await self.pipeline.send(operation)
     }
 
     /// One page of the listing, from `marker` on.
-    public func listBlobsPage(prefix: String? = nil, delimiter: String? = nil, includeMetadata: Bool = false, marker: String? = nil, maxResults: Int? = nil) async throws -> BlobListPage {
+    public func listBlobsPage(
+        prefix: String? = nil,
+        delimiter: String? = nil,
+        includeMetadata: Bool = false,
+        marker: String? = nil,
+        maxResults: Int? = nil
+    ) async throws -> BlobListPage {
         var query: [(name: String, value: String)] = [("restype", "container"), ("comp", "list")]
         if let prefix, !prefix.isEmpty { query.append(("prefix", prefix)) }
         if let delimiter, !delimiter.isEmpty { query.append(("delimiter", delimiter)) }
@@ -55,14 +73,29 @@ public struct BlobContainerClient: Sendable {
         do {
             return try BlobXML.listPage(response.body)
         } catch {
-            throw StorageError.decoding(operation: operation.name, requestID: response.header("x-ms-request-id"), message: "\(error)")
+            throw StorageError.decoding(
+                operation: operation.name,
+                requestID: response.header("x-ms-request-id"),
+                message: "\(error)"
+            )
         }
     }
 
     /// Every blob (and, with a delimiter, every virtual folder) under `prefix`, fetched page by
     /// page as the sequence is iterated.
-    public func listBlobs(prefix: String? = nil, delimiter: String? = nil, includeMetadata: Bool = false, pageSize: Int? = nil) -> BlobListing {
-        BlobListing(container: self, prefix: prefix, delimiter: delimiter, includeMetadata: includeMetadata, pageSize: pageSize)
+    public func listBlobs(
+        prefix: String? = nil,
+        delimiter: String? = nil,
+        includeMetadata: Bool = false,
+        pageSize: Int? = nil
+    ) -> BlobListing {
+        BlobListing(
+            container: self,
+            prefix: prefix,
+            delimiter: delimiter,
+            includeMetadata: includeMetadata,
+            pageSize: pageSize
+        )
     }
 }
 
@@ -84,8 +117,11 @@ public struct BlobListing: AsyncSequence, Sendable {
         public mutating func next() async throws -> BlobListPage? {
             guard !self.finished else { return nil }
             let page = try await self.listing.container.listBlobsPage(
-                prefix: self.listing.prefix, delimiter: self.listing.delimiter, includeMetadata: self.listing.includeMetadata,
-                marker: self.marker, maxResults: self.listing.pageSize
+                prefix: self.listing.prefix,
+                delimiter: self.listing.delimiter,
+                includeMetadata: self.listing.includeMetadata,
+                marker: self.marker,
+                maxResults: self.listing.pageSize
             )
             self.marker = page.nextMarker
             self.finished = page.nextMarker == nil

@@ -40,7 +40,12 @@ extension BlobContainerClient {
     /// This container's URL with a SAS scoped to the container (for a program that writes several
     /// blobs under one prefix: Azure has no prefix-scoped SAS outside hierarchical-namespace accounts).
     public func sasURL(_ request: SASRequest) throws -> String {
-        let token = try SASSigner.token(account: self.pipeline.account, scope: .blob(container: self.name, blob: nil), resource: "c", request: request)
+        let token = try SASSigner.token(
+            account: self.pipeline.account,
+            scope: .blob(container: self.name, blob: nil),
+            resource: "c",
+            request: request
+        )
         return token.isEmpty ? self.url : self.url + "?" + token
     }
 }
@@ -50,22 +55,48 @@ extension StoragePipeline {
     /// signs SAS tokens on behalf of the managed identity, valid from `start` to `expiry` (at most
     /// seven days).
     public func userDelegationKey(start: StorageDate, expiry: StorageDate) async throws -> UserDelegationKey {
-        var operation = StorageOperation("GetUserDelegationKey", .blob, "POST", path: "/", query: [("restype", "service"), ("comp", "userdelegationkey")])
-        operation.body = .bytes(BlobXML.userDelegationKeyRequestBody(start: start.iso8601(fractionDigits: 0), expiry: expiry.iso8601(fractionDigits: 0)))
+        var operation = StorageOperation(
+            "GetUserDelegationKey",
+            .blob,
+            "POST",
+            path: "/",
+            query: [("restype", "service"), ("comp", "userdelegationkey")]
+        )
+        operation.body = .bytes(
+            BlobXML.userDelegationKeyRequestBody(
+                start: start.iso8601(fractionDigits: 0),
+                expiry: expiry.iso8601(fractionDigits: 0)
+            )
+        )
         operation.headers = [("Content-Type", "application/xml")]
         let response = try await self.send(operation)
         let reply: UserDelegationKeyReply
         do {
             reply = try BlobXML.userDelegationKey(response.body)
         } catch {
-            throw StorageError.decoding(operation: operation.name, requestID: response.header("x-ms-request-id"), message: "\(error)")
+            throw StorageError.decoding(
+                operation: operation.name,
+                requestID: response.header("x-ms-request-id"),
+                message: "\(error)"
+            )
         }
-        guard let key = UserDelegationKey(
-            accountName: self.account.name, signedObjectID: reply.signedObjectID, signedTenantID: reply.signedTenantID,
-            signedStart: reply.signedStart, signedExpiry: reply.signedExpiry, signedService: reply.signedService,
-            signedVersion: reply.signedVersion, value: reply.value
-        ) else {
-            throw StorageError.decoding(operation: operation.name, requestID: response.header("x-ms-request-id"), message: "the key value is not base64")
+        guard
+            let key = UserDelegationKey(
+                accountName: self.account.name,
+                signedObjectID: reply.signedObjectID,
+                signedTenantID: reply.signedTenantID,
+                signedStart: reply.signedStart,
+                signedExpiry: reply.signedExpiry,
+                signedService: reply.signedService,
+                signedVersion: reply.signedVersion,
+                value: reply.value
+            )
+        else {
+            throw StorageError.decoding(
+                operation: operation.name,
+                requestID: response.header("x-ms-request-id"),
+                message: "the key value is not base64"
+            )
         }
         return key
     }
@@ -75,7 +106,12 @@ enum SASSigner {
     /// Five minutes of clock skew allowed for on the start time, as Azure's guidance recommends.
     static let skew: Int64 = 300
 
-    static func token(account: StorageAccount, scope: SharedAccessSignature.Scope, resource: String, request: SASRequest) throws -> String {
+    static func token(
+        account: StorageAccount,
+        scope: SharedAccessSignature.Scope,
+        resource: String,
+        request: SASRequest
+    ) throws -> String {
         let now = StorageDate.now()
         var sas = SharedAccessSignature(
             permissions: request.permissions,
@@ -98,10 +134,12 @@ enum SASSigner {
             case .token:
                 throw StorageError.configuration(
                     operation: "GenerateSAS",
-                    message: "a SAS for a token-credentialed account needs a user delegation key (StoragePipeline.userDelegationKey)"
+                    message:
+                        "a SAS for a token-credentialed account needs a user delegation key (StoragePipeline.userDelegationKey)"
                 )
             }
         }
-        return signed.queryItems.map { PercentEncoding.encode($0.name) + "=" + PercentEncoding.encode($0.value) }.joined(separator: "&")
+        return signed.queryItems.map { PercentEncoding.encode($0.name) + "=" + PercentEncoding.encode($0.value) }
+            .joined(separator: "&")
     }
 }

@@ -52,7 +52,13 @@ public struct PeekedQueueMessage: Sendable, Hashable {
     public var text: String
 
     /// Creates a peeked message.
-    public init(messageID: String, insertionTime: StorageDate, expirationTime: StorageDate, dequeueCount: Int, text: String) {
+    public init(
+        messageID: String,
+        insertionTime: StorageDate,
+        expirationTime: StorageDate,
+        dequeueCount: Int,
+        text: String
+    ) {
         self.messageID = messageID
         self.insertionTime = insertionTime
         self.expirationTime = expirationTime

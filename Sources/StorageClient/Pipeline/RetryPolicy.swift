@@ -18,7 +18,12 @@ public struct RetryPolicy: Sendable, Hashable {
     public var perTryTimeout: Duration?
 
     /// Creates a policy.
-    public init(maxAttempts: Int = 8, initialDelay: Duration = .milliseconds(500), maxDelay: Duration = .seconds(30), perTryTimeout: Duration? = nil) {
+    public init(
+        maxAttempts: Int = 8,
+        initialDelay: Duration = .milliseconds(500),
+        maxDelay: Duration = .seconds(30),
+        perTryTimeout: Duration? = nil
+    ) {
         self.maxAttempts = max(1, maxAttempts)
         self.initialDelay = initialDelay
         self.maxDelay = maxDelay

@@ -33,8 +33,14 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
     public let transportError: HTTPTransportError?
 
     private init(
-        _ kind: Kind, operation: String, status: Int? = nil, errorCode: String? = nil, requestID: String? = nil,
-        message: String, attempts: Int = 1, transportError: HTTPTransportError? = nil
+        _ kind: Kind,
+        operation: String,
+        status: Int? = nil,
+        errorCode: String? = nil,
+        requestID: String? = nil,
+        message: String,
+        attempts: Int = 1,
+        transportError: HTTPTransportError? = nil
     ) {
         self.kind = kind
         self.operation = operation
@@ -47,8 +53,23 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The service answered with an error status.
-    public static func service(operation: String, status: Int, errorCode: String?, requestID: String?, message: String, attempts: Int = 1) -> Self {
-        .init(.service, operation: operation, status: status, errorCode: errorCode, requestID: requestID, message: message, attempts: attempts)
+    public static func service(
+        operation: String,
+        status: Int,
+        errorCode: String?,
+        requestID: String?,
+        message: String,
+        attempts: Int = 1
+    ) -> Self {
+        .init(
+            .service,
+            operation: operation,
+            status: status,
+            errorCode: errorCode,
+            requestID: requestID,
+            message: message,
+            attempts: attempts
+        )
     }
 
     /// No usable reply arrived.
@@ -78,8 +99,16 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
 
     /// The same error after `attempts` tries.
     func with(attempts: Int) -> Self {
-        .init(self.kind, operation: self.operation, status: self.status, errorCode: self.errorCode, requestID: self.requestID,
-              message: self.message, attempts: attempts, transportError: self.transportError)
+        .init(
+            self.kind,
+            operation: self.operation,
+            status: self.status,
+            errorCode: self.errorCode,
+            requestID: self.requestID,
+            message: self.message,
+            attempts: attempts,
+            transportError: self.transportError
+        )
     }
 
     /// 404: the queue, message, container or blob does not exist (or the pop receipt is stale).

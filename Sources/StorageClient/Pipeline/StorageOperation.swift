@@ -23,7 +23,13 @@ struct StorageOperation: Sendable {
     /// Reports body bytes moved; called on the transport's thread.
     var progress: (@Sendable (Int64) -> Void)?
 
-    init(_ name: String, _ service: Service, _ method: String, path: String, query: [(name: String, value: String)] = []) {
+    init(
+        _ name: String,
+        _ service: Service,
+        _ method: String,
+        path: String,
+        query: [(name: String, value: String)] = []
+    ) {
         self.name = name
         self.service = service
         self.method = method

@@ -1,7 +1,7 @@
 public import Logging
-public import StorageHTTP
 import StorageAuth
 import StorageCore
+public import StorageHTTP
 
 /// Turns a ``StorageOperation`` into authorized HTTP requests, sends them, retries what is worth
 /// retrying, and maps error replies to ``StorageError``.
@@ -23,7 +23,12 @@ public struct StoragePipeline: Sendable {
     public static let apiVersion = "2025-05-05"
 
     /// Creates a pipeline.
-    public init(account: StorageAccount, http: any HTTPExecutor, retry: RetryPolicy = .default, logger: Logger = Logger(label: "blobflow.storage")) {
+    public init(
+        account: StorageAccount,
+        http: any HTTPExecutor,
+        retry: RetryPolicy = .default,
+        logger: Logger = Logger(label: "blobflow.storage")
+    ) {
         self.account = account
         self.http = http
         self.retry = retry
@@ -47,7 +52,11 @@ public struct StoragePipeline: Sendable {
             var mayRetry: Bool
             do {
                 let request = try await self.request(for: operation, clientRequestID: clientRequestID)
-                let response = try await self.http.execute(request, destination: operation.destination, progress: operation.progress)
+                let response = try await self.http.execute(
+                    request,
+                    destination: operation.destination,
+                    progress: operation.progress
+                )
                 if response.isSuccess || (attempt > 1 && operation.successOnRetry.contains(response.status)) {
                     return response
                 }
@@ -80,12 +89,16 @@ public struct StoragePipeline: Sendable {
                 throw error.with(attempts: attempt)
             }
             let delay = self.retry.delay(afterAttempt: attempt, retryAfter: retryAfter)
-            self.logger.debug("retrying storage operation", metadata: [
-                "operation": "\(operation.name)",
-                "attempt": "\(attempt)",
-                "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
-                "error": "\(error)",
-            ])
+            self.logger.debug(
+                "retrying storage operation",
+                metadata: [
+                    "operation": "\(operation.name)",
+                    "attempt": "\(attempt)",
+                    "delay_ms":
+                        "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                    "error": "\(error)",
+                ]
+            )
             try await Task.sleep(for: delay)
         }
     }
@@ -95,7 +108,11 @@ public struct StoragePipeline: Sendable {
         let base = service == .blob ? self.account.blobEndpoint : self.account.queueEndpoint
         var url = base + path
         if !query.isEmpty {
-            url += "?" + query.map { PercentEncoding.encode($0.name) + "=" + PercentEncoding.encode($0.value) }.joined(separator: "&")
+            url +=
+                "?"
+                + query.map { PercentEncoding.encode($0.name) + "=" + PercentEncoding.encode($0.value) }.joined(
+                    separator: "&"
+                )
         }
         return url
     }
@@ -105,7 +122,13 @@ public struct StoragePipeline: Sendable {
         if case .sas(let token) = self.account.credential {
             query.append(contentsOf: PercentEncoding.queryItems(token))
         }
-        var request = HTTPRequest(method: operation.method, url: self.url(operation.service, path: operation.encodedPath, query: query), headers: operation.headers, body: operation.body, timeout: self.retry.perTryTimeout)
+        var request = HTTPRequest(
+            method: operation.method,
+            url: self.url(operation.service, path: operation.encodedPath, query: query),
+            headers: operation.headers,
+            body: operation.body,
+            timeout: self.retry.perTryTimeout
+        )
         request.setHeader("x-ms-version", Self.apiVersion)
         request.setHeader("x-ms-date", StorageDate.now().rfc1123)
         request.setHeader("x-ms-client-request-id", clientRequestID)
@@ -120,7 +143,8 @@ public struct StoragePipeline: Sendable {
             }
             let canonical = CanonicalRequest(
                 method: method,
-                encodedPath: StorageAccount.pathOf(base) + (operation.encodedPath.isEmpty ? "/" : operation.encodedPath),
+                encodedPath: StorageAccount.pathOf(base)
+                    + (operation.encodedPath.isEmpty ? "/" : operation.encodedPath),
                 query: query,
                 headers: signed
             )
@@ -139,7 +163,13 @@ public struct StoragePipeline: Sendable {
         let code = response.header("x-ms-error-code") ?? details?.code
         var message = details?.message ?? Self.reason(response.status)
         if let extra = details?.extra["AuthenticationErrorDetail"] { message += " (\(extra))" }
-        return .service(operation: operation, status: response.status, errorCode: code, requestID: response.header("x-ms-request-id"), message: message)
+        return .service(
+            operation: operation,
+            status: response.status,
+            errorCode: code,
+            requestID: response.header("x-ms-request-id"),
+            message: message
+        )
     }
 
     private static func reason(_ status: Int) -> String {
@@ -165,8 +195,11 @@ public struct StoragePipeline: Sendable {
             let text = String(value, radix: 16)
             return String(repeating: "0", count: max(0, digits - text.count)) + text
         }
-        let a = hex(high >> 32, 8), b = hex((high >> 16) & 0xFFFF, 4), c = hex(0x4000 | (high & 0x0FFF), 4)
-        let d = hex(0x8000 | ((low >> 48) & 0x3FFF), 4), e = hex(low & 0xFFFF_FFFF_FFFF, 12)
+        let a = hex(high >> 32, 8)
+        let b = hex((high >> 16) & 0xFFFF, 4)
+        let c = hex(0x4000 | (high & 0x0FFF), 4)
+        let d = hex(0x8000 | ((low >> 48) & 0x3FFF), 4)
+        let e = hex(low & 0xFFFF_FFFF_FFFF, 12)
         return "\(a)-\(b)-\(c)-\(d)-\(e)"
     }
 }

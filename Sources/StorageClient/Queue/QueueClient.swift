@@ -44,10 +44,20 @@ public struct QueueClient: Sendable {
 
     /// The queue's approximate message count and metadata.
     public func properties() async throws -> QueueProperties {
-        let operation = StorageOperation("GetQueueMetadata", .queue, "GET", path: self.path, query: [("comp", "metadata")])
+        let operation = StorageOperation(
+            "GetQueueMetadata",
+            .queue,
+            "GET",
+            path: self.path,
+            query: [("comp", "metadata")]
+        )
         let response = try await self.pipeline.send(operation)
         guard let count = response.header("x-ms-approximate-messages-count").flatMap({ Int($0) }) else {
-            throw StorageError.decoding(operation: operation.name, requestID: response.header("x-ms-request-id"), message: "the reply has no x-ms-approximate-messages-count")
+            throw StorageError.decoding(
+                operation: operation.name,
+                requestID: response.header("x-ms-request-id"),
+                message: "the reply has no x-ms-approximate-messages-count"
+            )
         }
         var metadata: [String: String] = [:]
         for (name, value) in response.headers(withPrefix: "x-ms-meta-") { metadata[name] = value }
@@ -64,7 +74,11 @@ public struct QueueClient: Sendable {
     ///   - visibilityTimeout: seconds before the message can be received (0 = at once).
     ///   - timeToLive: seconds the message lives; -1 for ever; nil for the service default (7 days).
     @discardableResult
-    public func sendMessage(_ text: String, visibilityTimeout: Int? = nil, timeToLive: Int? = nil) async throws -> SentQueueMessage {
+    public func sendMessage(
+        _ text: String,
+        visibilityTimeout: Int? = nil,
+        timeToLive: Int? = nil
+    ) async throws -> SentQueueMessage {
         var query: [(name: String, value: String)] = []
         if let visibilityTimeout { query.append(("visibilitytimeout", String(visibilityTimeout))) }
         if let timeToLive { query.append(("messagettl", String(timeToLive))) }
@@ -83,11 +97,20 @@ public struct QueueClient: Sendable {
     /// and will reappear after their timeout); it is retried when the service was busy.
     public func receiveMessages(maxMessages: Int = 32, visibilityTimeout: Int) async throws -> [ReceivedQueueMessage] {
         guard (1...32).contains(maxMessages) else {
-            throw StorageError.configuration(operation: "GetMessages", message: "maxMessages must be 1...32, not \(maxMessages)")
+            throw StorageError.configuration(
+                operation: "GetMessages",
+                message: "maxMessages must be 1...32, not \(maxMessages)"
+            )
         }
-        var operation = StorageOperation("GetMessages", .queue, "GET", path: self.path + "/messages", query: [
-            ("numofmessages", String(maxMessages)), ("visibilitytimeout", String(visibilityTimeout)),
-        ])
+        var operation = StorageOperation(
+            "GetMessages",
+            .queue,
+            "GET",
+            path: self.path + "/messages",
+            query: [
+                ("numofmessages", String(maxMessages)), ("visibilitytimeout", String(visibilityTimeout)),
+            ]
+        )
         // A lost reply only delays those messages by one visibility timeout: safe to retry.
         operation.safety = .idempotent
         let response = try await self.pipeline.send(operation)
@@ -97,11 +120,20 @@ public struct QueueClient: Sendable {
     /// Looks at up to `maxMessages` (1...32) visible messages without hiding them.
     public func peekMessages(maxMessages: Int = 32) async throws -> [PeekedQueueMessage] {
         guard (1...32).contains(maxMessages) else {
-            throw StorageError.configuration(operation: "PeekMessages", message: "maxMessages must be 1...32, not \(maxMessages)")
+            throw StorageError.configuration(
+                operation: "PeekMessages",
+                message: "maxMessages must be 1...32, not \(maxMessages)"
+            )
         }
-        let operation = StorageOperation("PeekMessages", .queue, "GET", path: self.path + "/messages", query: [
-            ("peekonly", "true"), ("numofmessages", String(maxMessages)),
-        ])
+        let operation = StorageOperation(
+            "PeekMessages",
+            .queue,
+            "GET",
+            path: self.path + "/messages",
+            query: [
+                ("peekonly", "true"), ("numofmessages", String(maxMessages)),
+            ]
+        )
         let response = try await self.pipeline.send(operation)
         return try self.decode(operation.name, response) { try QueueXML.peekedMessages($0) }
     }
@@ -111,10 +143,21 @@ public struct QueueClient: Sendable {
     ///
     /// Throws a ``StorageError`` with ``StorageError/isMessageGone`` when the receipt is stale:
     /// the message was deleted, or its lease lapsed and someone else received it.
-    public func updateMessage(id: String, popReceipt: String, visibilityTimeout: Int, text: String? = nil) async throws -> MessageReceipt {
-        var operation = StorageOperation("UpdateMessage", .queue, "PUT", path: self.messagePath(id), query: [
-            ("popreceipt", popReceipt), ("visibilitytimeout", String(visibilityTimeout)),
-        ])
+    public func updateMessage(
+        id: String,
+        popReceipt: String,
+        visibilityTimeout: Int,
+        text: String? = nil
+    ) async throws -> MessageReceipt {
+        var operation = StorageOperation(
+            "UpdateMessage",
+            .queue,
+            "PUT",
+            path: self.messagePath(id),
+            query: [
+                ("popreceipt", popReceipt), ("visibilitytimeout", String(visibilityTimeout)),
+            ]
+        )
         if let text {
             operation.body = .bytes(QueueXML.putMessageBody(text: text))
             operation.headers = [("Content-Type", "application/xml")]
@@ -125,7 +168,11 @@ public struct QueueClient: Sendable {
         guard let receipt = response.header("x-ms-popreceipt"),
             let next = response.header("x-ms-time-next-visible").flatMap({ StorageDate(rfc1123: $0) })
         else {
-            throw StorageError.decoding(operation: operation.name, requestID: response.header("x-ms-request-id"), message: "the reply lacks x-ms-popreceipt or x-ms-time-next-visible")
+            throw StorageError.decoding(
+                operation: operation.name,
+                requestID: response.header("x-ms-request-id"),
+                message: "the reply lacks x-ms-popreceipt or x-ms-time-next-visible"
+            )
         }
         return MessageReceipt(popReceipt: receipt, timeNextVisible: next)
     }
@@ -133,7 +180,13 @@ public struct QueueClient: Sendable {
     /// Deletes a received message. A message already gone after a retried attempt counts as
     /// deleted; on the first attempt it throws (``StorageError/isMessageGone``).
     public func deleteMessage(id: String, popReceipt: String) async throws {
-        var operation = StorageOperation("DeleteMessage", .queue, "DELETE", path: self.messagePath(id), query: [("popreceipt", popReceipt)])
+        var operation = StorageOperation(
+            "DeleteMessage",
+            .queue,
+            "DELETE",
+            path: self.messagePath(id),
+            query: [("popreceipt", popReceipt)]
+        )
         operation.successOnRetry = [404]
         _ = try await self.pipeline.send(operation)
     }
@@ -152,7 +205,11 @@ public struct QueueClient: Sendable {
         do {
             return try body(response.body)
         } catch {
-            throw StorageError.decoding(operation: operation, requestID: response.header("x-ms-request-id"), message: "\(error)")
+            throw StorageError.decoding(
+                operation: operation,
+                requestID: response.header("x-ms-request-id"),
+                message: "\(error)"
+            )
         }
     }
 }

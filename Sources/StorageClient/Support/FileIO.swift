@@ -26,7 +26,9 @@ enum FileIO {
 
     static func size(of descriptor: Int32, path: String) throws(FileIOError) -> Int64 {
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw FileIOError(operation: "cannot stat", path: path, errno: errno) }
+        guard fstat(descriptor, &info) == 0 else {
+            throw FileIOError(operation: "cannot stat", path: path, errno: errno)
+        }
         return Int64(info.st_size)
     }
 
@@ -51,7 +53,9 @@ enum FileIO {
     }
 
     static func rename(_ from: String, to: String) throws(FileIOError) {
-        guard Glibc.rename(from, to) == 0 else { throw FileIOError(operation: "cannot rename to", path: to, errno: errno) }
+        guard Glibc.rename(from, to) == 0 else {
+            throw FileIOError(operation: "cannot rename to", path: to, errno: errno)
+        }
     }
 
     static func remove(_ path: String) {
@@ -60,7 +64,10 @@ enum FileIO {
 
     /// Calls `body` with consecutive pieces (1 MiB at most) of a file range.
     static func forEachChunk(
-        descriptor: Int32, offset: Int64, length: Int64, chunkSize: Int = 1024 * 1024,
+        descriptor: Int32,
+        offset: Int64,
+        length: Int64,
+        chunkSize: Int = 1024 * 1024,
         _ body: (UnsafeRawBufferPointer) -> Void
     ) throws(FileIOError) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)

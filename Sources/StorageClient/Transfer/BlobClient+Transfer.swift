@@ -30,7 +30,11 @@ extension BlobClient {
         do {
             try FileIO.reserve(descriptor: descriptor, length: size, path: partial)
         } catch {
-            throw StorageError.localFile(operation: "GetBlob", message: "\(error) (\(size) bytes needed)", diskFull: error.isDiskFull)
+            throw StorageError.localFile(
+                operation: "GetBlob",
+                message: "\(error) (\(size) bytes needed)",
+                diskFull: error.isDiskFull
+            )
         }
 
         let blockSize = max(options.blockSize, 64 * 1024)
@@ -40,26 +44,39 @@ extension BlobClient {
         let transferred = Atomic<Int64>(0)
 
         async let digest: [UInt8]? = Self.hashInOrder(
-            descriptor: descriptor, finished: finished, rangeCount: rangeCount, blockSize: blockSize, size: size, enabled: expectedMD5 != nil
+            descriptor: descriptor,
+            finished: finished,
+            rangeCount: rangeCount,
+            blockSize: blockSize,
+            size: size,
+            enabled: expectedMD5 != nil
         )
         do {
             try await Self.forEachConcurrently(rangeCount, limit: options.concurrency) { index in
                 let offset = Int64(index) * blockSize
                 let length = min(blockSize, size - offset)
                 var operation = StorageOperation("GetBlob", .blob, "GET", path: self.path)
-                operation.headers = [("x-ms-range", "bytes=\(offset)-\(offset + length - 1)"), ("If-Match", properties.eTag)]
+                operation.headers = [
+                    ("x-ms-range", "bytes=\(offset)-\(offset + length - 1)"), ("If-Match", properties.eTag),
+                ]
                 operation.destination = .file(descriptor: descriptor, offset: offset, maxLength: length)
                 let response: HTTPResponse
                 do {
                     response = try await self.pipeline.send(operation)
                 } catch let error as StorageError where error.isConditionNotMet {
                     throw StorageError.service(
-                        operation: "GetBlob", status: 412, errorCode: error.errorCode, requestID: error.requestID,
+                        operation: "GetBlob",
+                        status: 412,
+                        errorCode: error.errorCode,
+                        requestID: error.requestID,
                         message: "the blob changed while it was being downloaded; try again for the new version"
                     )
                 }
                 guard response.bytesWrittenToFile == length else {
-                    throw StorageError.integrity(operation: "GetBlob", message: "range at \(offset) returned \(response.bytesWrittenToFile) of \(length) bytes")
+                    throw StorageError.integrity(
+                        operation: "GetBlob",
+                        message: "range at \(offset) returned \(response.bytesWrittenToFile) of \(length) bytes"
+                    )
                 }
                 finishedContinuation.yield(index)
                 let done = transferred.add(length, ordering: .relaxed).newValue
@@ -75,7 +92,8 @@ extension BlobClient {
         if let expectedMD5, let actualMD5, expectedMD5 != actualMD5 {
             throw StorageError.integrity(
                 operation: "GetBlob",
-                message: "the downloaded bytes have MD5 \(Base64.encode(actualMD5)) but the blob's stored MD5 is \(Base64.encode(expectedMD5))"
+                message:
+                    "the downloaded bytes have MD5 \(Base64.encode(actualMD5)) but the blob's stored MD5 is \(Base64.encode(expectedMD5))"
             )
         }
         do {
@@ -116,21 +134,37 @@ extension BlobClient {
                 }
                 operation.headers.append(("Content-MD5", Base64.encode(md5!)))
             }
-            if let contentType = options.contentType { operation.headers.append(("x-ms-blob-content-type", contentType)) }
+            if let contentType = options.contentType {
+                operation.headers.append(("x-ms-blob-content-type", contentType))
+            }
             operation.headers += options.metadata.sorted { $0.key < $1.key }.map { ("x-ms-meta-\($0.key)", $0.value) }
-            let response = try await Self.mapLocalErrors(operation: "PutBlob") { try await self.pipeline.send(operation) }
+            let response = try await Self.mapLocalErrors(operation: "PutBlob") {
+                try await self.pipeline.send(operation)
+            }
             options.progress?(TransferProgress(bytesTransferred: size, totalBytes: size))
-            return UploadResult(eTag: response.header("etag") ?? "", bytes: size, contentMD5: md5, blocksReused: 0, blockCount: 0)
+            return UploadResult(
+                eTag: response.header("etag") ?? "",
+                bytes: size,
+                contentMD5: md5,
+                blocksReused: 0,
+                blockCount: 0
+            )
         }
 
         // Azure allows 50,000 blocks: grow the block size (in whole MiB) when the file needs more.
         let mebibyte: Int64 = 1024 * 1024
         let requested = max(options.blockSize, 64 * 1024)
-        let blockSize = (size + requested - 1) / requested > 50_000
+        let blockSize =
+            (size + requested - 1) / requested > 50_000
             ? ((size + 49_999) / 50_000 + mebibyte - 1) / mebibyte * mebibyte
             : requested
         let blockCount = Int((size + blockSize - 1) / blockSize)
-        let ids = Self.blockIDs(count: blockCount, size: size, blockSize: blockSize, modificationTime: FileIO.modificationTime(of: descriptor))
+        let ids = Self.blockIDs(
+            count: blockCount,
+            size: size,
+            blockSize: blockSize,
+            modificationTime: FileIO.modificationTime(of: descriptor)
+        )
 
         var reusable = Set<Int>()
         if options.resumeStagedBlocks {
@@ -163,11 +197,22 @@ extension BlobClient {
         } catch {
             throw Self.mapLocal(error, operation: "PutBlockList")
         }
-        let eTag = try await self.commitBlockList(ids, contentType: options.contentType, contentMD5: md5, metadata: options.metadata)
+        let eTag = try await self.commitBlockList(
+            ids,
+            contentType: options.contentType,
+            contentMD5: md5,
+            metadata: options.metadata
+        )
         if !reusable.isEmpty {
             options.progress?(TransferProgress(bytesTransferred: size, totalBytes: size))
         }
-        return UploadResult(eTag: eTag, bytes: size, contentMD5: md5, blocksReused: reusable.count, blockCount: blockCount)
+        return UploadResult(
+            eTag: eTag,
+            bytes: size,
+            contentMD5: md5,
+            blocksReused: reusable.count,
+            blockCount: blockCount
+        )
     }
 
     // MARK: Helpers
@@ -176,10 +221,14 @@ extension BlobClient {
     /// another eTag (checked by the service through If-Match, and again here).
     private func properties(requiredETag: String?) async throws -> BlobProperties {
         guard let requiredETag else { return try await self.properties() }
-        let quoted = requiredETag.hasPrefix("\"") || requiredETag.hasPrefix("W/") ? requiredETag : "\"" + requiredETag + "\""
+        let quoted =
+            requiredETag.hasPrefix("\"") || requiredETag.hasPrefix("W/") ? requiredETag : "\"" + requiredETag + "\""
         func replaced(found: String?, requestID: String?) -> StorageError {
             StorageError.service(
-                operation: "GetBlob", status: 412, errorCode: "ConditionNotMet", requestID: requestID,
+                operation: "GetBlob",
+                status: 412,
+                errorCode: "ConditionNotMet",
+                requestID: requestID,
                 message: "the blob was replaced after the event was raised (expected eTag \(quoted)"
                     + (found.map { ", found \($0)" } ?? "") + "); the newer version raises an event of its own"
             )
@@ -221,7 +270,11 @@ extension BlobClient {
     }
 
     /// Runs `body(0..<count)` with at most `limit` running at once; the first error cancels the rest.
-    static func forEachConcurrently(_ count: Int, limit: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+    static func forEachConcurrently(
+        _ count: Int,
+        limit: Int,
+        _ body: @escaping @Sendable (Int) async throws -> Void
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = 0
             while next < min(max(1, limit), count) {
@@ -242,7 +295,12 @@ extension BlobClient {
     /// MD5 of a download, fed range by range in order as ranges complete out of order, so hashing
     /// overlaps the transfer instead of following it.
     private static func hashInOrder(
-        descriptor: Int32, finished: AsyncStream<Int>, rangeCount: Int, blockSize: Int64, size: Int64, enabled: Bool
+        descriptor: Int32,
+        finished: AsyncStream<Int>,
+        rangeCount: Int,
+        blockSize: Int64,
+        size: Int64,
+        enabled: Bool
     ) async throws -> [UInt8]? {
         guard enabled else {
             for await _ in finished {}
@@ -255,7 +313,8 @@ extension BlobClient {
             done.insert(index)
             while done.remove(nextToHash) != nil {
                 let offset = Int64(nextToHash) * blockSize
-                try FileIO.forEachChunk(descriptor: descriptor, offset: offset, length: min(blockSize, size - offset)) { chunk in
+                try FileIO.forEachChunk(descriptor: descriptor, offset: offset, length: min(blockSize, size - offset)) {
+                    chunk in
                     hasher.update(bufferPointer: chunk)
                 }
                 nextToHash += 1

@@ -33,7 +33,9 @@ enum BlobXML {
 
     private static func listItem(_ element: XMLElement) throws(StorageDecodingError) -> BlobListItem {
         let name = try XMLReply.name(in: element)
-        guard let properties = element.child("Properties") else { throw .missingElement("Properties", in: element.name) }
+        guard let properties = element.child("Properties") else {
+            throw .missingElement("Properties", in: element.name)
+        }
         var metadata: [String: String] = [:]
         for entry in element.child("Metadata")?.children ?? [] where entry.name != "x-ms-invalid-name" {
             if metadata[entry.name] == nil { metadata[entry.name] = entry.text }
@@ -119,7 +121,8 @@ enum BlobXML {
 
     /// The Get User Delegation Key request body; `start` and `expiry` are ISO 8601 UTC times.
     static func userDelegationKeyRequestBody(start: String, expiry: String) -> [UInt8] {
-        let xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><KeyInfo><Start>" + XMLEscaping.escape(start)
+        let xml =
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><KeyInfo><Start>" + XMLEscaping.escape(start)
             + "</Start><Expiry>" + XMLEscaping.escape(expiry) + "</Expiry></KeyInfo>"
         return Array(xml.utf8)
     }

@@ -47,7 +47,8 @@ enum XMLReply {
 
     /// The optional child `name` as an RFC 1123 date: nil when absent or empty, an error when
     /// present but unreadable.
-    static func optionalRFC1123Date(_ name: String, in element: XMLElement) throws(StorageDecodingError) -> StorageDate? {
+    static func optionalRFC1123Date(_ name: String, in element: XMLElement) throws(StorageDecodingError) -> StorageDate?
+    {
         guard let text = Self.optionalText(name, in: element) else { return nil }
         return try Self.parseRFC1123(text, name: name, in: element)
     }
@@ -81,7 +82,11 @@ enum XMLReply {
         return name
     }
 
-    private static func parseRFC1123(_ text: String, name: String, in element: XMLElement) throws(StorageDecodingError) -> StorageDate {
+    private static func parseRFC1123(
+        _ text: String,
+        name: String,
+        in element: XMLElement
+    ) throws(StorageDecodingError) -> StorageDate {
         guard let date = StorageDate(rfc1123: text) else {
             throw .invalidValue(name, in: element.name, value: text, expected: "an RFC 1123 date")
         }

@@ -34,7 +34,11 @@ enum ListenPortCheck {
         var found: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &found) == 0, let first = found else { return EADDRNOTAVAIL }
         defer { freeaddrinfo(found) }
-        let descriptor = socket(first.pointee.ai_family, first.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), first.pointee.ai_protocol)
+        let descriptor = socket(
+            first.pointee.ai_family,
+            first.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue),
+            first.pointee.ai_protocol
+        )
         guard descriptor >= 0 else { return errno }
         defer { close(descriptor) }
         var one: Int32 = 1
@@ -57,11 +61,14 @@ struct ListenPortError: Error, CustomStringConvertible {
             return "port \(self.port) (\(self.what)) on \(self.host) is already in use: stop the program using it "
                 + "(another blobflow dev or devstore, or Azurite?) or choose another port with \(self.flag) (0 picks a free one)"
         case EACCES:
-            return "port \(self.port) (\(self.what)) on \(self.host) needs privileges blobflow does not have: choose a port above 1023 with \(self.flag)"
+            return
+                "port \(self.port) (\(self.what)) on \(self.host) needs privileges blobflow does not have: choose a port above 1023 with \(self.flag)"
         case EADDRNOTAVAIL:
-            return "cannot listen on \(self.host) (\(self.what), port \(self.port)): the address is not one of this machine's"
+            return
+                "cannot listen on \(self.host) (\(self.what), port \(self.port)): the address is not one of this machine's"
         default:
-            return "cannot listen on \(self.host) port \(self.port) (\(self.what)): \(String(cString: strerror(self.errno)))"
+            return
+                "cannot listen on \(self.host) port \(self.port) (\(self.what)): \(String(cString: strerror(self.errno)))"
         }
     }
 }

@@ -18,7 +18,10 @@ enum SignalBackstop {
                 if received == 1 {
                     Task.detached {
                         try? await Task.sleep(for: limit)
-                        Self.exitNow("\(command): still running \(limit.components.seconds) s after \(signal): stopping now", code: 1)
+                        Self.exitNow(
+                            "\(command): still running \(limit.components.seconds) s after \(signal): stopping now",
+                            code: 1
+                        )
                     }
                 } else {
                     Self.exitNow("\(command): \(signal) again: stopping now", code: 130)

@@ -24,9 +24,14 @@ struct OperationsHarness: Sendable {
         _ body: @Sendable (OperationsHarness) async throws -> Result
     ) async throws -> Result {
         try await withDevStorage { endpoints in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("operations-\(UUID().uuidString)").path
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "operations-\(UUID().uuidString)"
+            ).path
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            let pipeline = StoragePipeline(account: try StorageAccount(connectionString: endpoints.connectionString()), http: try CurlTransport())
+            let pipeline = StoragePipeline(
+                account: try StorageAccount(connectionString: endpoints.connectionString()),
+                http: try CurlTransport()
+            )
             let harness = OperationsHarness(
                 pipeline: pipeline,
                 queue: pipeline.queue("blobflow-events"),
@@ -45,8 +50,13 @@ struct OperationsHarness: Sendable {
     /// A replayer over the harness's queues and store.
     func replayer(clock: @escaping @Sendable () -> Date = { Date() }) -> DeadLetterReplayer {
         DeadLetterReplayer(
-            queue: self.queue, poisonQueue: self.poisonQueue, store: self.store, inputFilter: self.filter,
-            visibilityTimeout: 300, logger: self.logger, clock: clock
+            queue: self.queue,
+            poisonQueue: self.poisonQueue,
+            store: self.store,
+            inputFilter: self.filter,
+            visibilityTimeout: 300,
+            logger: self.logger,
+            clock: clock
         )
     }
 
@@ -59,18 +69,35 @@ struct OperationsHarness: Sendable {
     /// queue (never expiring), a dead-letter record is written and the checkpoint is marked
     /// dead-lettered. Returns the message text.
     @discardableResult
-    func deadLetter(_ event: TestEvent, attempts: Int = 5, reason: DeadLetterRecord.Reason = .dequeueLimitReached) async throws -> String {
+    func deadLetter(
+        _ event: TestEvent,
+        attempts: Int = 5,
+        reason: DeadLetterRecord.Reason = .dequeueLimitReached
+    ) async throws -> String {
         let text = event.messageText
         try await self.poisonQueue.sendMessage(text, timeToLive: -1)
         let key = self.key(container: event.container, event.blobName, eTag: event.eTag)
         let detail = "app-exit-1: the app failed"
         try self.store.saveDeadLetter(
             DeadLetterRecord(
-                key: key, reason: reason, message: detail, attempts: attempts, lastError: detail, messageText: text,
-                messageID: "work-\(event.id)", eventID: event.id, deadLetteredAt: Date(), replicaID: "test-replica"
+                key: key,
+                reason: reason,
+                message: detail,
+                attempts: attempts,
+                lastError: detail,
+                messageText: text,
+                messageID: "work-\(event.id)",
+                eventID: event.id,
+                deadLetteredAt: Date(),
+                replicaID: "test-replica"
             )
         )
-        var record = CheckpointRecord(key: key, eventID: event.id, messageID: "work-\(event.id)", replicaID: "test-replica")
+        var record = CheckpointRecord(
+            key: key,
+            eventID: event.id,
+            messageID: "work-\(event.id)",
+            replicaID: "test-replica"
+        )
         record.attempts = attempts
         record.lastError = detail
         record.markDeadLettered(reason: reason.rawValue)
@@ -83,9 +110,16 @@ struct OperationsHarness: Sendable {
         try await self.poisonQueue.sendMessage(text, timeToLive: -1)
         try self.store.saveDeadLetter(
             DeadLetterRecord(
-                key: nil, reason: .undecodableMessage, message: "not-json: the message is not JSON", attempts: 1,
-                lastError: "not-json: the message is not JSON", messageText: text, messageID: "work-\(UUID().uuidString)",
-                eventID: nil, deadLetteredAt: Date(), replicaID: "test-replica"
+                key: nil,
+                reason: .undecodableMessage,
+                message: "not-json: the message is not JSON",
+                attempts: 1,
+                lastError: "not-json: the message is not JSON",
+                messageText: text,
+                messageID: "work-\(UUID().uuidString)",
+                eventID: nil,
+                deadLetteredAt: Date(),
+                replicaID: "test-replica"
             )
         )
     }
@@ -112,7 +146,8 @@ struct TestEvent: Sendable {
     /// The event as compact JSON.
     var json: String {
         let object: [String: Any] = [
-            "topic": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/devstore/providers/Microsoft.Storage/storageAccounts/devstoreaccount1",
+            "topic":
+                "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/devstore/providers/Microsoft.Storage/storageAccounts/devstoreaccount1",
             "subject": "/blobServices/default/containers/\(self.container)/blobs/\(self.blobName)",
             "eventType": "Microsoft.Storage.BlobCreated",
             "eventTime": "2026-11-20T09:15:42.1234567Z",
@@ -131,7 +166,9 @@ struct TestEvent: Sendable {
             "dataVersion": "",
             "metadataVersion": "1",
         ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 

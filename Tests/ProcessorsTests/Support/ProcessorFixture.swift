@@ -1,10 +1,10 @@
 import BlobEvents
-import Processing
 import DevStorage
 import DevStorageTesting
 import Foundation
 import Glibc
 import Logging
+import Processing
 import Processors
 import StorageClient
 import StorageHTTP
@@ -35,9 +35,21 @@ final class RecordingEngine: TransferEngine {
         return try await self.inner.download(source, to: path)
     }
 
-    func upload(file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]) async throws -> ProcessingOutput {
+    func upload(
+        file path: String,
+        to blobName: String,
+        container: String,
+        contentType: String?,
+        metadata: [String: String]
+    ) async throws -> ProcessingOutput {
         self.calls.withLock { $0.append("upload \(blobName)") }
-        return try await self.inner.upload(file: path, to: blobName, container: container, contentType: contentType, metadata: metadata)
+        return try await self.inner.upload(
+            file: path,
+            to: blobName,
+            container: container,
+            contentType: contentType,
+            metadata: metadata
+        )
     }
 }
 
@@ -65,10 +77,15 @@ struct ProcessorFixture: Sendable {
     /// Runs `body` with a fresh server and folder.
     static func with(_ body: @escaping @Sendable (ProcessorFixture) async throws -> Void) async throws {
         try await withDevStorage { endpoints in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("processors-\(UUID().uuidString)").path
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "processors-\(UUID().uuidString)"
+            ).path
             try FileManager.default.createDirectory(atPath: folder + "/work", withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            let pipeline = StoragePipeline(account: try StorageAccount(connectionString: endpoints.connectionString()), http: try CurlTransport())
+            let pipeline = StoragePipeline(
+                account: try StorageAccount(connectionString: endpoints.connectionString()),
+                http: try CurlTransport()
+            )
             let fixture = ProcessorFixture(pipeline: pipeline, folder: folder)
             try await fixture.input.createIfNotExists()
             try await fixture.output.createIfNotExists()
@@ -108,19 +125,33 @@ struct ProcessorFixture: Sendable {
     /// must never be contacted.
     func item(_ name: String, eTag: String, contentLength: Int64) -> BlobWorkItem {
         BlobWorkItem(
-            eventID: "event-\(UUID().uuidString)", eventTime: "2025-01-01T00:00:00Z", schema: .eventGrid, api: "PutBlob",
-            accountName: DevStorageConfiguration.developmentAccountName, container: Self.inputContainer, blobName: name, eTag: eTag,
-            contentLength: contentLength, contentType: "text/plain", sequencer: "1",
+            eventID: "event-\(UUID().uuidString)",
+            eventTime: "2025-01-01T00:00:00Z",
+            schema: .eventGrid,
+            api: "PutBlob",
+            accountName: DevStorageConfiguration.developmentAccountName,
+            container: Self.inputContainer,
+            blobName: name,
+            eTag: eTag,
+            contentLength: contentLength,
+            contentType: "text/plain",
+            sequencer: "1",
             blobURL: "https://attacker.example/\(Self.inputContainer)/\(name)"
         )
     }
 
     /// Runs the processor once on `item`.
     func run(
-        _ processor: CommandProcessor, _ item: BlobWorkItem, resumeFrom: ProcessingStep? = nil, attempt: Int = 1, steps: StepLog = StepLog()
+        _ processor: CommandProcessor,
+        _ item: BlobWorkItem,
+        resumeFrom: ProcessingStep? = nil,
+        attempt: Int = 1,
+        steps: StepLog = StepLog()
     ) async throws -> ProcessingResult {
         let job = ProcessingJob(item: item, resumeFrom: resumeFrom, attempt: attempt, workDirectory: self.workDirectory)
-        let context = ProcessingContext(logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) { step, _ in
+        let context = ProcessingContext(logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) {
+            step,
+            _ in
             steps.record(step.rawValue)
         }
         return try await processor.process(job, context: context)
@@ -152,7 +183,9 @@ struct ProcessorFixture: Sendable {
 /// Whether process `pid` has ended (gone, or a zombie nobody has reaped yet).
 func processEnded(_ pid: pid_t) -> Bool {
     if kill(pid, 0) != 0 && errno == ESRCH { return true }
-    guard let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat").map({ String(decoding: $0, as: UTF8.self) }),
+    guard
+        let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat").map({ String(decoding: $0, as: UTF8.self) }
+        ),
         let close = stat.lastIndex(of: ")")
     else { return true }
     return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")

@@ -10,7 +10,10 @@ struct ClientSmokeTests {
     @Test("queue round trip: create, send, receive, update, delete")
     func queueRoundTrip() async throws {
         try await withDevStorage { endpoints in
-            let pipeline = StoragePipeline(account: try StorageAccount(connectionString: endpoints.connectionString()), http: try CurlTransport())
+            let pipeline = StoragePipeline(
+                account: try StorageAccount(connectionString: endpoints.connectionString()),
+                http: try CurlTransport()
+            )
             let queue = pipeline.queue("smoke")
             #expect(try await queue.createIfNotExists())
             #expect(try await !queue.createIfNotExists())
@@ -19,7 +22,11 @@ struct ClientSmokeTests {
             #expect(try await queue.properties().approximateMessageCount == 1)
             let received = try await queue.receiveMessages(maxMessages: 32, visibilityTimeout: 30)
             #expect(received.map(\.text) == ["hello <world> & co"])
-            let renewed = try await queue.updateMessage(id: received[0].messageID, popReceipt: received[0].popReceipt, visibilityTimeout: 60)
+            let renewed = try await queue.updateMessage(
+                id: received[0].messageID,
+                popReceipt: received[0].popReceipt,
+                visibilityTimeout: 60
+            )
             await #expect(throws: StorageError.self) {
                 try await queue.deleteMessage(id: received[0].messageID, popReceipt: received[0].popReceipt)
             }
@@ -31,7 +38,10 @@ struct ClientSmokeTests {
     @Test("blob transfer round trip with several blocks")
     func blobTransferRoundTrip() async throws {
         try await withDevStorage { endpoints in
-            let pipeline = StoragePipeline(account: try StorageAccount(connectionString: endpoints.connectionString()), http: try CurlTransport())
+            let pipeline = StoragePipeline(
+                account: try StorageAccount(connectionString: endpoints.connectionString()),
+                http: try CurlTransport()
+            )
             let container = pipeline.container("data")
             try await container.createIfNotExists()
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smoke-\(UUID().uuidString)")

@@ -8,14 +8,29 @@ import Testing
 struct RetryTests {
     /// Short waits so a thousand operations with a fifth of them failing finish in seconds; the
     /// per-try limit leaves room for a loaded machine, and still ends a hang early.
-    static let quickRetries = RetryPolicy(maxAttempts: 10, initialDelay: .milliseconds(5), maxDelay: .milliseconds(100), perTryTimeout: .seconds(2))
+    static let quickRetries = RetryPolicy(
+        maxAttempts: 10,
+        initialDelay: .milliseconds(5),
+        maxDelay: .milliseconds(100),
+        perTryTimeout: .seconds(2)
+    )
 
     @Test("with 20% of requests failing, every one of 1,000 operations succeeds", .timeLimit(.minutes(3)))
     func thousandOperationsUnderFaults() async throws {
         try await withDevStorage(configure: { configuration in
-            configuration.faults = FaultPlan(rate: 0.2, kinds: [.internalError, .serverBusy, .drop, .hang], hangSeconds: 5, retryAfterSeconds: 0, seed: 42)
+            configuration.faults = FaultPlan(
+                rate: 0.2,
+                kinds: [.internalError, .serverBusy, .drop, .hang],
+                hangSeconds: 5,
+                retryAfterSeconds: 0,
+                seed: 42
+            )
         }) { endpoints in
-            let pipeline = StoragePipeline(account: try StorageAccount(connectionString: endpoints.connectionString()), http: try CurlTransport(), retry: Self.quickRetries)
+            let pipeline = StoragePipeline(
+                account: try StorageAccount(connectionString: endpoints.connectionString()),
+                http: try CurlTransport(),
+                retry: Self.quickRetries
+            )
             let queue = pipeline.queue("faults")
             let container = pipeline.container("faults")
             try await queue.createIfNotExists()
@@ -45,7 +60,11 @@ struct RetryTests {
     @Test("with the server down, a clear error after the bounded retries")
     func serverDown() async throws {
         let account = StorageAccount.development(blobPort: 1, queuePort: 1)
-        let pipeline = StoragePipeline(account: account, http: try CurlTransport(), retry: RetryPolicy(maxAttempts: 4, initialDelay: .milliseconds(10), maxDelay: .milliseconds(50)))
+        let pipeline = StoragePipeline(
+            account: account,
+            http: try CurlTransport(),
+            retry: RetryPolicy(maxAttempts: 4, initialDelay: .milliseconds(10), maxDelay: .milliseconds(50))
+        )
         do {
             _ = try await pipeline.queue("q").receiveMessages(visibilityTimeout: 30)
             Issue.record("expected an error")
@@ -63,10 +82,17 @@ struct RetryTests {
     @Test("a 503 with Retry-After is honoured, and a 4xx is not retried")
     func statusHandling() async throws {
         try await withDevStorage(configure: { configuration in
-            configuration.faults = FaultPlan(rate: 1, kinds: [.serverBusy], operations: ["GetQueueMetadata"], retryAfterSeconds: 1, seed: 1)
+            configuration.faults = FaultPlan(
+                rate: 1,
+                kinds: [.serverBusy],
+                operations: ["GetQueueMetadata"],
+                retryAfterSeconds: 1,
+                seed: 1
+            )
         }) { endpoints in
             let pipeline = StoragePipeline(
-                account: try StorageAccount(connectionString: endpoints.connectionString()), http: try CurlTransport(),
+                account: try StorageAccount(connectionString: endpoints.connectionString()),
+                http: try CurlTransport(),
                 retry: RetryPolicy(maxAttempts: 2, initialDelay: .milliseconds(1), maxDelay: .seconds(5))
             )
             let queue = pipeline.queue("busy")
@@ -74,11 +100,13 @@ struct RetryTests {
             let started = ContinuousClock.now
             await #expect { _ = try await queue.properties() } throws: { error in
                 guard let error = error as? StorageError else { return false }
-                return error.status == 503 && error.errorCode == "ServerBusy" && error.attempts == 2 && error.requestID != nil
+                return error.status == 503 && error.errorCode == "ServerBusy" && error.attempts == 2
+                    && error.requestID != nil
             }
             #expect(ContinuousClock.now - started >= .milliseconds(900))
 
-            await #expect { try await pipeline.queue("missing").deleteMessage(id: "x", popReceipt: "y") } throws: { error in
+            await #expect { try await pipeline.queue("missing").deleteMessage(id: "x", popReceipt: "y") } throws: {
+                error in
                 guard let error = error as? StorageError else { return false }
                 return error.status == 404 && error.attempts == 1 && error.isMessageGone
             }

@@ -2,14 +2,18 @@ import DevStorage
 import DevStorageTesting
 import Foundation
 import Glibc
-@testable import StorageClient
 import StorageHTTP
 import Testing
+
+@testable import StorageClient
 
 @Suite("Transfer engine, SAS and listings against the development server")
 struct TransferTests {
     static func pipeline(_ endpoints: DevStorageEndpoints) throws -> StoragePipeline {
-        StoragePipeline(account: try StorageAccount(connectionString: endpoints.connectionString()), http: try CurlTransport())
+        StoragePipeline(
+            account: try StorageAccount(connectionString: endpoints.connectionString()),
+            http: try CurlTransport()
+        )
     }
 
     static func temporaryFolder() throws -> URL {
@@ -64,7 +68,12 @@ struct TransferTests {
             let ids = BlobClient.blockIDs(count: 2, size: 200_000, blockSize: 100_000, modificationTime: 1)
             try await blob.stageBlock(id: ids[0], descriptor: descriptor, offset: 0, length: 100_000)
             try await blob.stageBlock(id: ids[1], descriptor: descriptor, offset: 100_000, length: 100_000)
-            _ = try await blob.commitBlockList(ids, contentType: nil, contentMD5: Array(repeating: 7, count: 16), metadata: [:])
+            _ = try await blob.commitBlockList(
+                ids,
+                contentType: nil,
+                contentMD5: Array(repeating: 7, count: 16),
+                metadata: [:]
+            )
             let target = folder.appendingPathComponent("out").path
             await #expect { _ = try await blob.download(to: target) } throws: { error in
                 guard let error = error as? StorageError else { return false }
@@ -131,13 +140,25 @@ struct TransferTests {
             let read = try await transport.execute(HTTPRequest(method: "GET", url: url))
             #expect(read.status == 200)
             #expect(String(decoding: read.body, as: UTF8.self) == "a,b\n1,2\n")
-            let write = try await transport.execute(HTTPRequest(method: "PUT", url: url, headers: [("x-ms-blob-type", "BlockBlob"), ("x-ms-version", "2025-05-05")], body: .bytes([1])))
+            let write = try await transport.execute(
+                HTTPRequest(
+                    method: "PUT",
+                    url: url,
+                    headers: [("x-ms-blob-type", "BlockBlob"), ("x-ms-version", "2025-05-05")],
+                    body: .bytes([1])
+                )
+            )
             #expect(write.status == 403)
             let containerURL = try container.sasURL(SASRequest(permissions: "cw", lifetime: .seconds(600)))
             let path = containerURL.split(separator: "?", maxSplits: 1)
-            let created = try await transport.execute(HTTPRequest(
-                method: "PUT", url: "\(path[0])/new.txt?\(path[1])", headers: [("x-ms-blob-type", "BlockBlob"), ("x-ms-version", "2025-05-05")], body: .bytes([1, 2])
-            ))
+            let created = try await transport.execute(
+                HTTPRequest(
+                    method: "PUT",
+                    url: "\(path[0])/new.txt?\(path[1])",
+                    headers: [("x-ms-blob-type", "BlockBlob"), ("x-ms-version", "2025-05-05")],
+                    body: .bytes([1, 2])
+                )
+            )
             #expect(created.status == 201)
         }
     }

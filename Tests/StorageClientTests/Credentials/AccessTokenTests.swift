@@ -6,7 +6,11 @@ import Testing
 extension CredentialTests {
     @Suite struct Tokens {
         @Test func printingNeverShowsTheToken() {
-            let token = AccessToken(token: "fake-secret-token-value", expiresOn: 1_780_000_000, refreshOn: 1_779_990_000)
+            let token = AccessToken(
+                token: "fake-secret-token-value",
+                expiresOn: 1_780_000_000,
+                refreshOn: 1_779_990_000
+            )
             #expect("\(token)" == "AccessToken(<redacted>, expires 2026-05-28T20:26:40Z, refresh 2026-05-28T17:40:00Z)")
             #expect(!String(reflecting: token).contains("fake-secret-token-value"))
             var dumped = ""
@@ -26,7 +30,10 @@ extension CredentialTests {
             #expect(try parse(#"{"access_token":"a","expires_on":1700000000}"#).expiresOn == 1_700_000_000)
             #expect(try parse(#"{"access_token":"a","expires_on":1700000000.0}"#).expiresOn == 1_700_000_000)
             // App Service api-version 2017-09-01.
-            #expect(try parse(#"{"access_token":"a","expires_on":"11/14/2023 10:13:20 PM +00:00"}"#).expiresOn == 1_700_000_000)
+            #expect(
+                try parse(#"{"access_token":"a","expires_on":"11/14/2023 10:13:20 PM +00:00"}"#).expiresOn
+                    == 1_700_000_000
+            )
             #expect(try parse(#"{"access_token":"a","expires_in":600,"refresh_in":300}"#).refreshOn == 1_300)
             #expect(try parse(#"{"access_token":"a","expires_in":7200}"#).refreshOn == 4_600)
             #expect(try parse(#"{"access_token":"a","expires_in":7199}"#).refreshOn == nil)
@@ -47,7 +54,12 @@ extension CredentialTests {
         @Test func noSecretInAnyErrorDescription() async throws {
             let assertion = "eyJhbGciOiJSUzI1NiJ9.assertion-never-shown.c2lnbmF0dXJl"
             try await FakeTokenServer.run { server in
-                server.script(.appService, .badJSON, .identityNotFound, .status(500, body: "header \(FakeTokenServer.identityHeader)"))
+                server.script(
+                    .appService,
+                    .badJSON,
+                    .identityNotFound,
+                    .status(500, body: "header \(FakeTokenServer.identityHeader)")
+                )
                 server.script(.imds, .badJSON, .identityNotFound)
                 server.script(.entra, .errorEchoingSecrets, .badJSON, .identityNotFound)
                 var errors: [CredentialError] = []
@@ -55,26 +67,42 @@ extension CredentialTests {
                 noRetries.maxRetries = 0
                 let transport = try CurlTransport()
                 let appService = ManagedIdentityCredential(
-                    environment: ["IDENTITY_ENDPOINT": server.appServiceEndpoint, "IDENTITY_HEADER": FakeTokenServer.identityHeader],
-                    httpClient: transport, retryPolicy: noRetries
+                    environment: [
+                        "IDENTITY_ENDPOINT": server.appServiceEndpoint,
+                        "IDENTITY_HEADER": FakeTokenServer.identityHeader,
+                    ],
+                    httpClient: transport,
+                    retryPolicy: noRetries
                 )
-                let imds = ManagedIdentityCredential(environment: [:], httpClient: transport, imdsBaseURL: server.baseURL, retryPolicy: noRetries)
+                let imds = ManagedIdentityCredential(
+                    environment: [:],
+                    httpClient: transport,
+                    imdsBaseURL: server.baseURL,
+                    retryPolicy: noRetries
+                )
                 try await withTemporaryFile(contents: assertion) { path in
                     let workload = WorkloadIdentityCredential(
                         environment: [
                             "AZURE_TENANT_ID": "contoso", "AZURE_CLIENT_ID": "client",
                             "AZURE_FEDERATED_TOKEN_FILE": path, "AZURE_AUTHORITY_HOST": server.baseURL,
                         ],
-                        httpClient: transport, retryPolicy: noRetries
+                        httpClient: transport,
+                        retryPolicy: noRetries
                     )
-                    for credential in [appService, appService, appService, imds, imds] as [any TokenCredential] + [workload, workload, workload] {
-                        if let error = await credentialError({ try await credential.token(forScope: AccessToken.storageScope) }) {
+                    for credential in [appService, appService, appService, imds, imds] as [any TokenCredential] + [
+                        workload, workload, workload,
+                    ] {
+                        if let error = await credentialError({
+                            try await credential.token(forScope: AccessToken.storageScope)
+                        }) {
                             errors.append(error)
                         }
                     }
                 }
                 #expect(errors.count == 8)
-                let secrets = [assertion, "assertion-never-shown", FakeTokenServer.identityHeader, "fake-trunc"] + server.issuedTokens()
+                let secrets =
+                    [assertion, "assertion-never-shown", FakeTokenServer.identityHeader, "fake-trunc"]
+                    + server.issuedTokens()
                 for error in errors {
                     for secret in secrets {
                         #expect(!error.description.contains(secret), "\(error) shows a secret")

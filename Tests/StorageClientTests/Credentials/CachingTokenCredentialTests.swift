@@ -10,7 +10,12 @@ extension CredentialTests {
         static let scope = AccessToken.storageScope
 
         static func imds(_ server: FakeTokenServer) throws -> ManagedIdentityCredential {
-            ManagedIdentityCredential(environment: [:], httpClient: try CurlTransport(), imdsBaseURL: server.baseURL, retryPolicy: fastRetries)
+            ManagedIdentityCredential(
+                environment: [:],
+                httpClient: try CurlTransport(),
+                imdsBaseURL: server.baseURL,
+                retryPolicy: fastRetries
+            )
         }
 
         @Test func cacheHitMakesNoRequest() async throws {
@@ -32,8 +37,12 @@ extension CredentialTests {
             try await FakeTokenServer.run { server in
                 server.script(.appService, .expiredToken)
                 let credential = ManagedIdentityCredential(
-                    environment: ["IDENTITY_ENDPOINT": server.appServiceEndpoint, "IDENTITY_HEADER": FakeTokenServer.identityHeader],
-                    httpClient: try CurlTransport(), retryPolicy: fastRetries
+                    environment: [
+                        "IDENTITY_ENDPOINT": server.appServiceEndpoint,
+                        "IDENTITY_HEADER": FakeTokenServer.identityHeader,
+                    ],
+                    httpClient: try CurlTransport(),
+                    retryPolicy: fastRetries
                 )
                 let cache = CachingTokenCredential(credential)
                 let expired = try await cache.token(forScope: Self.scope)
@@ -110,7 +119,12 @@ extension CredentialTests {
                 .failure(failure),
                 .success(AccessToken(token: "fake-two", expiresOn: start + 4000)),
             ])
-            let cache = CachingTokenCredential(credential, retryDelay: .seconds(30), logger: quietLogger, now: clock.now)
+            let cache = CachingTokenCredential(
+                credential,
+                retryDelay: .seconds(30),
+                logger: quietLogger,
+                now: clock.now
+            )
             _ = try await cache.token(forScope: Self.scope)
 
             clock.advance(by: 300)  // due: max(600 - 300, halfway 300)
@@ -150,7 +164,9 @@ extension CredentialTests {
             let clock = ManualClock()
             let lines = LogCapture()
             let cache = CachingTokenCredential(
-                LeakyCredential(expiresOn: clock.now() + 3600), logger: Logger(label: "capture", factory: { _ in lines }), now: clock.now
+                LeakyCredential(expiresOn: clock.now() + 3600),
+                logger: Logger(label: "capture", factory: { _ in lines }),
+                now: clock.now
             )
             _ = try await cache.token(forScope: Self.scope)
             clock.advance(by: 3400)
@@ -182,7 +198,9 @@ extension CredentialTests {
             let fetched: Int64 = 1_000_000
             func at(_ expiresIn: Int64, refreshOn: Int64? = nil) -> Int64 {
                 CachingTokenCredential.refreshTime(
-                    of: AccessToken(token: "t", expiresOn: fetched + expiresIn, refreshOn: refreshOn), fetchedAt: fetched, margin: 300
+                    of: AccessToken(token: "t", expiresOn: fetched + expiresIn, refreshOn: refreshOn),
+                    fetchedAt: fetched,
+                    margin: 300
                 ) - fetched
             }
             #expect(at(3600) == 3300)

@@ -10,7 +10,12 @@ extension CredentialTests {
                 let transport = try CurlTransport()
                 let chain = ChainedTokenCredential([
                     WorkloadIdentityCredential(environment: [:], httpClient: transport),
-                    ManagedIdentityCredential(environment: [:], httpClient: transport, imdsBaseURL: server.baseURL, retryPolicy: fastRetries),
+                    ManagedIdentityCredential(
+                        environment: [:],
+                        httpClient: transport,
+                        imdsBaseURL: server.baseURL,
+                        retryPolicy: fastRetries
+                    ),
                 ])
                 let token = try await chain.token(forScope: AccessToken.storageScope)
                 #expect(token.token == FakeTokenServer.tokenValue(1))
@@ -23,9 +28,14 @@ extension CredentialTests {
                 server.script(.imds, .identityNotFound)
                 let chain = ChainedTokenCredential([
                     ManagedIdentityCredential(
-                        environment: [:], httpClient: try CurlTransport(), imdsBaseURL: server.baseURL, retryPolicy: fastRetries
+                        environment: [:],
+                        httpClient: try CurlTransport(),
+                        imdsBaseURL: server.baseURL,
+                        retryPolicy: fastRetries
                     ),
-                    ScriptedCredential([.success(AccessToken(token: "fake-second-credential", expiresOn: currentTime() + 3600))]),
+                    ScriptedCredential([
+                        .success(AccessToken(token: "fake-second-credential", expiresOn: currentTime() + 3600))
+                    ]),
                 ])
                 let token = try await chain.token(forScope: AccessToken.storageScope)
                 #expect(token.token == "fake-second-credential")
@@ -43,11 +53,19 @@ extension CredentialTests {
                                 "AZURE_TENANT_ID": "contoso.onmicrosoft.com", "AZURE_CLIENT_ID": "client",
                                 "AZURE_FEDERATED_TOKEN_FILE": path, "AZURE_AUTHORITY_HOST": server.baseURL,
                             ],
-                            httpClient: transport, retryPolicy: fastRetries
+                            httpClient: transport,
+                            retryPolicy: fastRetries
                         ),
-                        ManagedIdentityCredential(environment: [:], httpClient: transport, imdsBaseURL: server.baseURL, retryPolicy: fastRetries),
+                        ManagedIdentityCredential(
+                            environment: [:],
+                            httpClient: transport,
+                            imdsBaseURL: server.baseURL,
+                            retryPolicy: fastRetries
+                        ),
                     ])
-                    let error = try #require(await credentialError { try await chain.token(forScope: AccessToken.storageScope) })
+                    let error = try #require(
+                        await credentialError { try await chain.token(forScope: AccessToken.storageScope) }
+                    )
                     #expect(error.isAuthenticationFailure)
                     #expect(error.credential == "WorkloadIdentityCredential")
                     #expect(server.requests(.imds).isEmpty, "managed identity is never asked")
@@ -59,14 +77,21 @@ extension CredentialTests {
             let transport = try CurlTransport()
             let chain = ChainedTokenCredential([
                 WorkloadIdentityCredential(environment: [:], httpClient: transport),
-                ManagedIdentityCredential(environment: ["IDENTITY_ENDPOINT": "http://127.0.0.1:1/x", "IMDS_ENDPOINT": "x"], httpClient: transport),
+                ManagedIdentityCredential(
+                    environment: ["IDENTITY_ENDPOINT": "http://127.0.0.1:1/x", "IMDS_ENDPOINT": "x"],
+                    httpClient: transport
+                ),
             ])
-            let error = try #require(await credentialError { try await chain.token(forScope: AccessToken.storageScope) })
+            let error = try #require(
+                await credentialError { try await chain.token(forScope: AccessToken.storageScope) }
+            )
             #expect(error.isUnavailable)
             #expect(error.description.contains("WorkloadIdentityCredential: workload identity is not configured"))
             #expect(error.description.contains("ManagedIdentityCredential: Azure Arc"))
 
-            let empty = try #require(await credentialError { try await ChainedTokenCredential([]).token(forScope: AccessToken.storageScope) })
+            let empty = try #require(
+                await credentialError { try await ChainedTokenCredential([]).token(forScope: AccessToken.storageScope) }
+            )
             #expect(empty.isUnavailable)
         }
 
@@ -75,7 +100,8 @@ extension CredentialTests {
                 let transport = try CurlTransport()
                 // Managed identity alone, IMDS moved to the fake server the way AAD Pod Identity moves it.
                 let managed = ChainedTokenCredential.defaultChain(
-                    environment: ["AZURE_POD_IDENTITY_AUTHORITY_HOST": server.baseURL], httpClient: transport
+                    environment: ["AZURE_POD_IDENTITY_AUTHORITY_HOST": server.baseURL],
+                    httpClient: transport
                 )
                 #expect(managed.credentials.count == 1)
                 #expect(managed.credentials.first is ManagedIdentityCredential)

@@ -71,9 +71,12 @@ final class ScriptedCredential: TokenCredential {
 
 /// A file in a fresh temporary folder, removed when `body` ends.
 func withTemporaryFile<Result>(
-    contents: String, _ body: (String) async throws -> Result
+    contents: String,
+    _ body: (String) async throws -> Result
 ) async throws -> Result {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("credential-tests-\(UInt64.random(in: 0...UInt64.max))")
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "credential-tests-\(UInt64.random(in: 0...UInt64.max))"
+    )
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let path = folder.appendingPathComponent("azure-identity-token").path
@@ -84,7 +87,8 @@ func withTemporaryFile<Result>(
 /// Runs `body` and returns the ``CredentialError`` it throws; records an issue when it throws
 /// something else or nothing.
 func credentialError(
-    sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> AccessToken
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> AccessToken
 ) async -> CredentialError? {
     do {
         let token = try await body()
@@ -116,7 +120,9 @@ struct LogCapture: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let metadata = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let metadata = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+            separator: " "
+        )
         self.storage.lines.withLock { $0.append("\(event.level) \(event.message) \(metadata)") }
     }
 }

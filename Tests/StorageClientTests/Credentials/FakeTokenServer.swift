@@ -107,11 +107,13 @@ final class FakeTokenServer: Sendable {
     // MARK: Running
 
     /// Starts a server on `127.0.0.1`, port 0, runs `body`, then shuts the server down.
-    static func run<Result: Sendable>(_ body: @Sendable (FakeTokenServer) async throws -> Result) async throws -> Result {
+    static func run<Result: Sendable>(_ body: @Sendable (FakeTokenServer) async throws -> Result) async throws -> Result
+    {
         let server = FakeTokenServer()
         let router = Router()
         router.get("/msi/token") { request, _ in try await server.respond(.appService, request: request) }
-        router.get("/metadata/identity/oauth2/token") { request, _ in try await server.respond(.imds, request: request) }
+        router.get("/metadata/identity/oauth2/token") { request, _ in try await server.respond(.imds, request: request)
+        }
         router.post("/:tenant/oauth2/v2.0/token") { request, _ in try await server.respond(.entra, request: request) }
 
         let logger = Logger(label: "fake-token-server", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -150,7 +152,10 @@ final class FakeTokenServer: Sendable {
 
     private func respond(_ route: Route, request: Request) async throws -> Response {
         var request = request
-        let query = Dictionary(PercentEncoding.queryItems(request.uri.query ?? ""), uniquingKeysWith: { first, _ in first })
+        let query = Dictionary(
+            PercentEncoding.queryItems(request.uri.query ?? ""),
+            uniquingKeysWith: { first, _ in first }
+        )
         var headers: [String: String] = [:]
         for field in request.headers {
             headers[field.name.canonicalName.lowercased()] = field.value
@@ -164,8 +169,13 @@ final class FakeTokenServer: Sendable {
         self.state.withLock {
             $0.requests.append(
                 RecordedRequest(
-                    route: route, method: request.method.rawValue, path: request.uri.path, query: query,
-                    headers: headers, form: form, accepted: violation == nil
+                    route: route,
+                    method: request.method.rawValue,
+                    path: request.uri.path,
+                    query: query,
+                    headers: headers,
+                    form: form,
+                    accepted: violation == nil
                 )
             )
         }
@@ -185,35 +195,58 @@ final class FakeTokenServer: Sendable {
     }
 
     /// The real service's answer to a request that breaks its protocol, or nil when it is fine.
-    private static func violation(_ route: Route, query: [String: String], headers: [String: String], form: [String: String]) -> Response? {
+    private static func violation(
+        _ route: Route,
+        query: [String: String],
+        headers: [String: String],
+        form: [String: String]
+    ) -> Response? {
         switch route {
         case .appService:
             guard headers["x-identity-header"] == Self.identityHeader else {
-                return json(401, #"{"statusCode":401,"message":"Unauthorized. X-IDENTITY-HEADER is missing or wrong."}"#)
+                return json(
+                    401,
+                    #"{"statusCode":401,"message":"Unauthorized. X-IDENTITY-HEADER is missing or wrong."}"#
+                )
             }
             guard query["api-version"] == "2019-08-01", query["resource"]?.isEmpty == false else {
                 return json(400, #"{"statusCode":400,"message":"api-version 2019-08-01 and resource are required."}"#)
             }
         case .imds:
             guard headers["metadata"] == "true" else {
-                return json(400, #"{"error":"invalid_request","error_description":"Required metadata header not specified"}"#)
+                return json(
+                    400,
+                    #"{"error":"invalid_request","error_description":"Required metadata header not specified"}"#
+                )
             }
             guard query["api-version"] == "2018-02-01", query["resource"]?.isEmpty == false else {
-                return json(400, #"{"error":"invalid_request","error_description":"Required query variable 'api-version' or 'resource' is missing"}"#)
+                return json(
+                    400,
+                    #"{"error":"invalid_request","error_description":"Required query variable 'api-version' or 'resource' is missing"}"#
+                )
             }
         case .entra:
             guard headers["content-type"]?.hasPrefix("application/x-www-form-urlencoded") == true else {
-                return json(400, #"{"error":"invalid_request","error_description":"AADSTS900144: The request body must be form-encoded."}"#)
+                return json(
+                    400,
+                    #"{"error":"invalid_request","error_description":"AADSTS900144: The request body must be form-encoded."}"#
+                )
             }
             let required = [
                 ("grant_type", "client_credentials"),
                 ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
             ]
             for (name, value) in required where form[name] != value {
-                return json(400, #"{"error":"invalid_request","error_description":"AADSTS900144: The request body must contain the following parameter: '\#(name)'."}"#)
+                return json(
+                    400,
+                    #"{"error":"invalid_request","error_description":"AADSTS900144: The request body must contain the following parameter: '\#(name)'."}"#
+                )
             }
             for name in ["client_id", "client_assertion", "scope"] where form[name]?.isEmpty != false {
-                return json(400, #"{"error":"invalid_request","error_description":"AADSTS900144: The request body must contain the following parameter: '\#(name)'."}"#)
+                return json(
+                    400,
+                    #"{"error":"invalid_request","error_description":"AADSTS900144: The request body must contain the following parameter: '\#(name)'."}"#
+                )
             }
         }
         return nil
@@ -225,7 +258,10 @@ final class FakeTokenServer: Sendable {
         case .token(let lifetime):
             return Self.json(200, self.tokenBody(route: route, lifetime: lifetime, now: now, resource: resource))
         case .entraToken(let lifetime):
-            return Self.json(200, self.tokenBody(route: route, lifetime: lifetime, now: now, resource: resource, entraShaped: true))
+            return Self.json(
+                200,
+                self.tokenBody(route: route, lifetime: lifetime, now: now, resource: resource, entraShaped: true)
+            )
         case .expiredToken:
             return Self.json(200, self.tokenBody(route: route, lifetime: -60, now: now, resource: resource))
         case .badJSON:
@@ -235,37 +271,61 @@ final class FakeTokenServer: Sendable {
         case .identityNotFound:
             switch route {
             case .appService:
-                return Self.json(400, #"{"statusCode":400,"message":"No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId."}"#)
+                return Self.json(
+                    400,
+                    #"{"statusCode":400,"message":"No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId."}"#
+                )
             case .imds:
                 return Self.json(400, #"{"error":"invalid_request","error_description":"Identity not found"}"#)
             case .entra:
-                return Self.json(400, #"{"error":"unauthorized_client","error_description":"AADSTS700016: Application with identifier 'x' was not found in the directory 'fake'.","error_codes":[700016]}"#)
+                return Self.json(
+                    400,
+                    #"{"error":"unauthorized_client","error_description":"AADSTS700016: Application with identifier 'x' was not found in the directory 'fake'.","error_codes":[700016]}"#
+                )
             }
         case .errorEchoingSecrets:
             let echoed = assertion ?? Self.identityHeader
-            return Self.json(401, #"{"error":"invalid_client","error_description":"AADSTS700024: Client assertion \#(echoed) is not within its valid time range."}"#)
+            return Self.json(
+                401,
+                #"{"error":"invalid_client","error_description":"AADSTS700024: Client assertion \#(echoed) is not within its valid time range."}"#
+            )
         case .slow(_, let next):
             return self.answer(next, route: route, resource: resource, assertion: assertion)
         }
     }
 
-    private func tokenBody(route: Route, lifetime: Int64, now: Int64, resource: String?, entraShaped: Bool = false) -> String {
+    private func tokenBody(
+        route: Route,
+        lifetime: Int64,
+        now: Int64,
+        resource: String?,
+        entraShaped: Bool = false
+    ) -> String {
         let number = self.state.withLock { state -> Int in
             state.issued += 1
             return state.issued
         }
-        let token = entraShaped
-            ? Self.entraShapedToken(signature: Self.tokenValue(number), resource: resource, now: now, lifetime: lifetime)
+        let token =
+            entraShaped
+            ? Self.entraShapedToken(
+                signature: Self.tokenValue(number),
+                resource: resource,
+                now: now,
+                lifetime: lifetime
+            )
             : Self.tokenValue(number)
         let resource = resource ?? ""
         switch route {
         case .appService:
-            return #"{"access_token":"\#(token)","expires_on":"\#(now + lifetime)","resource":"\#(resource)","token_type":"Bearer","client_id":"fake"}"#
+            return
+                #"{"access_token":"\#(token)","expires_on":"\#(now + lifetime)","resource":"\#(resource)","token_type":"Bearer","client_id":"fake"}"#
         case .imds:
             // IMDS writes every number as a string.
-            return #"{"access_token":"\#(token)","refresh_token":"","expires_in":"\#(lifetime)","expires_on":"\#(now + lifetime)","not_before":"\#(now)","resource":"\#(resource)","token_type":"Bearer"}"#
+            return
+                #"{"access_token":"\#(token)","refresh_token":"","expires_in":"\#(lifetime)","expires_on":"\#(now + lifetime)","not_before":"\#(now)","resource":"\#(resource)","token_type":"Bearer"}"#
         case .entra:
-            return #"{"token_type":"Bearer","expires_in":\#(lifetime),"ext_expires_in":\#(lifetime),"access_token":"\#(token)"}"#
+            return
+                #"{"token_type":"Bearer","expires_in":\#(lifetime),"ext_expires_in":\#(lifetime),"access_token":"\#(token)"}"#
         }
     }
 
@@ -280,7 +340,10 @@ final class FakeTokenServer: Sendable {
         func part(_ object: [String: Any]) -> String {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             return data.base64EncodedString()
-                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                    of: "=",
+                    with: ""
+                )
         }
         let header: [String: Any] = ["alg": "RS256", "typ": "JWT", "kid": "fake-key"]
         let claims: [String: Any] = [

@@ -6,28 +6,45 @@ import Testing
 extension CredentialTests {
     @Suite struct ManagedIdentity {
         /// App Service's environment pointing at the fake server.
-        static func appServiceEnvironment(_ server: FakeTokenServer, header: String = FakeTokenServer.identityHeader) -> [String: String] {
+        static func appServiceEnvironment(
+            _ server: FakeTokenServer,
+            header: String = FakeTokenServer.identityHeader
+        ) -> [String: String] {
             ["IDENTITY_ENDPOINT": server.appServiceEndpoint, "IDENTITY_HEADER": header]
         }
 
         static func imdsCredential(
-            _ server: FakeTokenServer, environment: [String: String] = [:], clientID: String? = nil, probe: Bool = false
+            _ server: FakeTokenServer,
+            environment: [String: String] = [:],
+            clientID: String? = nil,
+            probe: Bool = false
         ) throws -> ManagedIdentityCredential {
             ManagedIdentityCredential(
-                clientID: clientID, environment: environment, httpClient: try CurlTransport(),
-                imdsBaseURL: server.baseURL + "/", probeIMDS: probe, retryPolicy: fastRetries
+                clientID: clientID,
+                environment: environment,
+                httpClient: try CurlTransport(),
+                imdsBaseURL: server.baseURL + "/",
+                probeIMDS: probe,
+                retryPolicy: fastRetries
             )
         }
 
         @Test func resourceIsTheScopeWithoutDefault() {
-            #expect(ManagedIdentityCredential.resource(forScope: AccessToken.storageScope) == "https://storage.azure.com")
-            #expect(ManagedIdentityCredential.resource(forScope: "https://storage.azure.com/") == "https://storage.azure.com/")
+            #expect(
+                ManagedIdentityCredential.resource(forScope: AccessToken.storageScope) == "https://storage.azure.com"
+            )
+            #expect(
+                ManagedIdentityCredential.resource(forScope: "https://storage.azure.com/")
+                    == "https://storage.azure.com/"
+            )
         }
 
         @Test func appServiceHappyPath() async throws {
             try await FakeTokenServer.run { server in
                 let credential = ManagedIdentityCredential(
-                    environment: Self.appServiceEnvironment(server), httpClient: try CurlTransport(), retryPolicy: fastRetries
+                    environment: Self.appServiceEnvironment(server),
+                    httpClient: try CurlTransport(),
+                    retryPolicy: fastRetries
                 )
                 let before = currentTime()
                 let token = try await credential.token(forScope: AccessToken.storageScope)
@@ -51,10 +68,13 @@ extension CredentialTests {
             try await FakeTokenServer.run { server in
                 let wrongHeader = "wrong-identity-header-0c9d8e"
                 let credential = ManagedIdentityCredential(
-                    environment: Self.appServiceEnvironment(server, header: wrongHeader), httpClient: try CurlTransport(),
+                    environment: Self.appServiceEnvironment(server, header: wrongHeader),
+                    httpClient: try CurlTransport(),
                     retryPolicy: fastRetries
                 )
-                let error = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+                let error = try #require(
+                    await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+                )
                 #expect(error.isAuthenticationFailure)
                 #expect(!error.isUnavailable)
                 #expect(error.status == 401)
@@ -96,20 +116,29 @@ extension CredentialTests {
         @Test func clientIDIsPassedThrough() async throws {
             try await FakeTokenServer.run { server in
                 let appService = ManagedIdentityCredential(
-                    clientID: "11111111-aaaa-bbbb-cccc-000000000001", environment: Self.appServiceEnvironment(server),
-                    httpClient: try CurlTransport(), retryPolicy: fastRetries
+                    clientID: "11111111-aaaa-bbbb-cccc-000000000001",
+                    environment: Self.appServiceEnvironment(server),
+                    httpClient: try CurlTransport(),
+                    retryPolicy: fastRetries
                 )
                 _ = try await appService.token(forScope: AccessToken.storageScope)
                 #expect(server.requests(.appService).last?.query["client_id"] == "11111111-aaaa-bbbb-cccc-000000000001")
 
                 // From the environment, as AZURE_CLIENT_ID.
-                let imds = try Self.imdsCredential(server, environment: ["AZURE_CLIENT_ID": "22222222-aaaa-bbbb-cccc-000000000002"])
+                let imds = try Self.imdsCredential(
+                    server,
+                    environment: ["AZURE_CLIENT_ID": "22222222-aaaa-bbbb-cccc-000000000002"]
+                )
                 #expect(imds.clientID == "22222222-aaaa-bbbb-cccc-000000000002")
                 _ = try await imds.token(forScope: AccessToken.storageScope)
                 #expect(server.requests(.imds).last?.query["client_id"] == "22222222-aaaa-bbbb-cccc-000000000002")
 
                 // The parameter wins over the environment.
-                let both = try Self.imdsCredential(server, environment: ["AZURE_CLIENT_ID": "from-environment"], clientID: "from-parameter")
+                let both = try Self.imdsCredential(
+                    server,
+                    environment: ["AZURE_CLIENT_ID": "from-environment"],
+                    clientID: "from-parameter"
+                )
                 #expect(both.clientID == "from-parameter")
             }
         }
@@ -118,7 +147,9 @@ extension CredentialTests {
             try await FakeTokenServer.run { server in
                 server.script(.imds, .identityNotFound)
                 let credential = try Self.imdsCredential(server, clientID: "33333333-0000-0000-0000-000000000003")
-                let error = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+                let error = try #require(
+                    await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+                )
                 #expect(error.isUnavailable)
                 #expect(error.status == 400)
                 #expect(error.description.contains("Identity not found"))
@@ -144,10 +175,15 @@ extension CredentialTests {
             // Port 1 on the loopback interface: nothing listens, the connection is refused at once.
             for probe in [true, false] {
                 let credential = ManagedIdentityCredential(
-                    environment: [:], httpClient: try CurlTransport(), imdsBaseURL: "http://127.0.0.1:1", probeIMDS: probe,
+                    environment: [:],
+                    httpClient: try CurlTransport(),
+                    imdsBaseURL: "http://127.0.0.1:1",
+                    probeIMDS: probe,
                     retryPolicy: fastRetries
                 )
-                let error = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+                let error = try #require(
+                    await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+                )
                 #expect(error.isUnavailable)
                 #expect(error.status == nil)
                 #expect(error.description.contains("no response from the IMDS endpoint"))
@@ -158,9 +194,13 @@ extension CredentialTests {
             try await FakeTokenServer.run { server in
                 server.script(.appService, .badJSON)
                 let credential = ManagedIdentityCredential(
-                    environment: Self.appServiceEnvironment(server), httpClient: try CurlTransport(), retryPolicy: fastRetries
+                    environment: Self.appServiceEnvironment(server),
+                    httpClient: try CurlTransport(),
+                    retryPolicy: fastRetries
                 )
-                let error = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+                let error = try #require(
+                    await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+                )
                 #expect(error.isInvalidResponse)
                 #expect(error.status == 200)
                 #expect(!error.description.contains("fake-trunc"))
@@ -173,18 +213,27 @@ extension CredentialTests {
             try await FakeTokenServer.run { server in
                 server.script(.imds, .badJSON)
                 let credential = try Self.imdsCredential(server)
-                let error = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+                let error = try #require(
+                    await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+                )
                 #expect(error.isUnavailable)
             }
         }
 
         @Test func replyWithoutExpiryIsAnInvalidResponse() async throws {
             try await FakeTokenServer.run { server in
-                server.script(.appService, .status(200, body: #"{"access_token":"fake-no-expiry-token","token_type":"Bearer"}"#))
-                let credential = ManagedIdentityCredential(
-                    environment: Self.appServiceEnvironment(server), httpClient: try CurlTransport(), retryPolicy: fastRetries
+                server.script(
+                    .appService,
+                    .status(200, body: #"{"access_token":"fake-no-expiry-token","token_type":"Bearer"}"#)
                 )
-                let error = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+                let credential = ManagedIdentityCredential(
+                    environment: Self.appServiceEnvironment(server),
+                    httpClient: try CurlTransport(),
+                    retryPolicy: fastRetries
+                )
+                let error = try #require(
+                    await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+                )
                 #expect(error.isInvalidResponse)
                 #expect(error.description.contains("expires_in nor expires_on"))
                 #expect(!error.description.contains("fake-no-expiry-token"))
@@ -193,7 +242,11 @@ extension CredentialTests {
 
         @Test func serverErrorsAreRetriedThenSucceed() async throws {
             try await FakeTokenServer.run { server in
-                server.script(.imds, .status(500, body: #"{"error":"internal","error_description":"try again"}"#), .status(410))
+                server.script(
+                    .imds,
+                    .status(500, body: #"{"error":"internal","error_description":"try again"}"#),
+                    .status(410)
+                )
                 server.script(.appService, .status(503, body: "Service Unavailable"))
                 let imds = try Self.imdsCredential(server)
                 let imdsToken = try await imds.token(forScope: AccessToken.storageScope)
@@ -201,7 +254,9 @@ extension CredentialTests {
                 #expect(server.acceptedRequests(.imds).count == 3)
 
                 let appService = ManagedIdentityCredential(
-                    environment: Self.appServiceEnvironment(server), httpClient: try CurlTransport(), retryPolicy: fastRetries
+                    environment: Self.appServiceEnvironment(server),
+                    httpClient: try CurlTransport(),
+                    retryPolicy: fastRetries
                 )
                 let appServiceToken = try await appService.token(forScope: AccessToken.storageScope)
                 #expect(appServiceToken.token == FakeTokenServer.tokenValue(2))
@@ -211,10 +266,15 @@ extension CredentialTests {
 
         @Test func persistentServerErrorIsAnAuthenticationFailure() async throws {
             try await FakeTokenServer.run { server in
-                let failure = FakeTokenServer.Reply.status(500, body: #"{"error":"server_error","error_description":"IMDS is broken"}"#)
+                let failure = FakeTokenServer.Reply.status(
+                    500,
+                    body: #"{"error":"server_error","error_description":"IMDS is broken"}"#
+                )
                 server.script(.imds, failure, failure, failure)
                 let credential = try Self.imdsCredential(server)
-                let error = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+                let error = try #require(
+                    await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+                )
                 #expect(error.isAuthenticationFailure)
                 #expect(error.status == 500)
                 #expect(error.description.contains("IMDS is broken"))
@@ -233,7 +293,9 @@ extension CredentialTests {
                 retries.maxRetries = 5
                 retries.attemptTimeout = .seconds(1)
                 let credential = ManagedIdentityCredential(
-                    environment: Self.appServiceEnvironment(server), httpClient: try CurlTransport(), retryPolicy: retries
+                    environment: Self.appServiceEnvironment(server),
+                    httpClient: try CurlTransport(),
+                    retryPolicy: retries
                 )
                 let token = try await credential.token(forScope: AccessToken.storageScope)
                 let attempts = server.requests(.appService).count
@@ -245,7 +307,10 @@ extension CredentialTests {
         @Test func unsupportedEnvironmentsAreUnavailableWithoutARequest() async throws {
             let environments: [[String: String]] = [
                 ["IDENTITY_ENDPOINT": "http://127.0.0.1:1/token", "IMDS_ENDPOINT": "http://127.0.0.1:1"],
-                ["IDENTITY_ENDPOINT": "http://127.0.0.1:1/token", "IDENTITY_HEADER": "h", "IDENTITY_SERVER_THUMBPRINT": "t"],
+                [
+                    "IDENTITY_ENDPOINT": "http://127.0.0.1:1/token", "IDENTITY_HEADER": "h",
+                    "IDENTITY_SERVER_THUMBPRINT": "t",
+                ],
                 ["IDENTITY_ENDPOINT": "http://127.0.0.1:1/token"],
                 ["MSI_ENDPOINT": "http://127.0.0.1:1/token"],
             ]
@@ -255,7 +320,9 @@ extension CredentialTests {
                     Issue.record("\(environment) should be unsupported, not \(credential.source)")
                     continue
                 }
-                let error = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+                let error = try #require(
+                    await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+                )
                 #expect(error.isUnavailable)
             }
         }
@@ -263,10 +330,15 @@ extension CredentialTests {
         @Test func sourceFollowsTheEnvironment() throws {
             let transport = try CurlTransport()
             let appService = ManagedIdentityCredential(
-                environment: ["IDENTITY_ENDPOINT": "http://localhost:42356/msi/token", "IDENTITY_HEADER": "secret-header"],
+                environment: [
+                    "IDENTITY_ENDPOINT": "http://localhost:42356/msi/token", "IDENTITY_HEADER": "secret-header",
+                ],
                 httpClient: transport
             )
-            #expect(appService.source == .appService(endpoint: "http://localhost:42356/msi/token", identityHeader: "secret-header"))
+            #expect(
+                appService.source
+                    == .appService(endpoint: "http://localhost:42356/msi/token", identityHeader: "secret-header")
+            )
             #expect(!"\(appService)".contains("secret-header"))
             #expect(!String(reflecting: appService).contains("secret-header"))
             var dumped = ""
@@ -274,12 +346,19 @@ extension CredentialTests {
             #expect(!dumped.contains("secret-header"))
 
             let imds = ManagedIdentityCredential(environment: [:], httpClient: transport, probeIMDS: true)
-            #expect(imds.source == .imds(tokenURL: "http://169.254.169.254/metadata/identity/oauth2/token", probe: true))
+            #expect(
+                imds.source == .imds(tokenURL: "http://169.254.169.254/metadata/identity/oauth2/token", probe: true)
+            )
 
             let podIdentity = ManagedIdentityCredential(
-                environment: ["AZURE_POD_IDENTITY_AUTHORITY_HOST": "http://127.0.0.5:2579/"], httpClient: transport, probeIMDS: true
+                environment: ["AZURE_POD_IDENTITY_AUTHORITY_HOST": "http://127.0.0.5:2579/"],
+                httpClient: transport,
+                probeIMDS: true
             )
-            #expect(podIdentity.source == .imds(tokenURL: "http://127.0.0.5:2579/metadata/identity/oauth2/token", probe: false))
+            #expect(
+                podIdentity.source
+                    == .imds(tokenURL: "http://127.0.0.5:2579/metadata/identity/oauth2/token", probe: false)
+            )
         }
     }
 }

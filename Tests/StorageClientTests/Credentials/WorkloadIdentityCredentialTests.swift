@@ -26,8 +26,10 @@ extension CredentialTests {
                 try await withTemporaryFile(contents: Self.firstAssertion + "\n") { path in
                     let clock = ManualClock(currentTime())
                     let credential = WorkloadIdentityCredential(
-                        environment: Self.environment(server, tokenFile: path), httpClient: try CurlTransport(),
-                        retryPolicy: fastRetries, now: clock.now
+                        environment: Self.environment(server, tokenFile: path),
+                        httpClient: try CurlTransport(),
+                        retryPolicy: fastRetries,
+                        now: clock.now
                     )
                     #expect(credential.isConfigured)
                     let cache = CachingTokenCredential(credential, now: clock.now)
@@ -53,7 +55,10 @@ extension CredentialTests {
                     #expect(requests[0].headers["content-type"] == "application/x-www-form-urlencoded")
                     #expect(requests[0].form["grant_type"] == "client_credentials")
                     #expect(requests[0].form["client_id"] == Self.clientID)
-                    #expect(requests[0].form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+                    #expect(
+                        requests[0].form["client_assertion_type"]
+                            == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                    )
                     #expect(requests[0].form["scope"] == "https://storage.azure.com/.default")
                     #expect(requests[0].form["client_assertion"] == Self.firstAssertion)
                     #expect(requests[1].form["client_assertion"] == Self.secondAssertion)
@@ -66,15 +71,21 @@ extension CredentialTests {
                 server.script(.entra, .identityNotFound, .errorEchoingSecrets)
                 try await withTemporaryFile(contents: Self.firstAssertion) { path in
                     let credential = WorkloadIdentityCredential(
-                        environment: Self.environment(server, tokenFile: path), httpClient: try CurlTransport(), retryPolicy: fastRetries
+                        environment: Self.environment(server, tokenFile: path),
+                        httpClient: try CurlTransport(),
+                        retryPolicy: fastRetries
                     )
-                    let notFound = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+                    let notFound = try #require(
+                        await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+                    )
                     #expect(notFound.isAuthenticationFailure)
                     #expect(notFound.status == 400)
                     #expect(notFound.description.contains("unauthorized_client"))
                     #expect(notFound.description.contains("AADSTS700016"))
 
-                    let echoed = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+                    let echoed = try #require(
+                        await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+                    )
                     #expect(echoed.isAuthenticationFailure)
                     #expect(echoed.status == 401)
                     #expect(echoed.description.contains("AADSTS700024"))
@@ -90,9 +101,13 @@ extension CredentialTests {
                 server.script(.entra, .badJSON)
                 try await withTemporaryFile(contents: Self.firstAssertion) { path in
                     let credential = WorkloadIdentityCredential(
-                        environment: Self.environment(server, tokenFile: path), httpClient: try CurlTransport(), retryPolicy: fastRetries
+                        environment: Self.environment(server, tokenFile: path),
+                        httpClient: try CurlTransport(),
+                        retryPolicy: fastRetries
                     )
-                    let error = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+                    let error = try #require(
+                        await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+                    )
                     #expect(error.isInvalidResponse)
                     #expect(error.status == 200)
                 }
@@ -101,10 +116,16 @@ extension CredentialTests {
 
         @Test func serverErrorIsRetriedThenSucceeds() async throws {
             try await FakeTokenServer.run { server in
-                server.script(.entra, .status(500, body: "<html>upstream error</html>"), .status(429, body: #"{"error":"throttled"}"#))
+                server.script(
+                    .entra,
+                    .status(500, body: "<html>upstream error</html>"),
+                    .status(429, body: #"{"error":"throttled"}"#)
+                )
                 try await withTemporaryFile(contents: Self.firstAssertion) { path in
                     let credential = WorkloadIdentityCredential(
-                        environment: Self.environment(server, tokenFile: path), httpClient: try CurlTransport(), retryPolicy: fastRetries
+                        environment: Self.environment(server, tokenFile: path),
+                        httpClient: try CurlTransport(),
+                        retryPolicy: fastRetries
                     )
                     let token = try await credential.token(forScope: AccessToken.storageScope)
                     #expect(token.token == FakeTokenServer.tokenValue(1))
@@ -114,9 +135,14 @@ extension CredentialTests {
         }
 
         @Test func missingConfigurationIsUnavailable() async throws {
-            let credential = WorkloadIdentityCredential(environment: ["AZURE_CLIENT_ID": Self.clientID], httpClient: try CurlTransport())
+            let credential = WorkloadIdentityCredential(
+                environment: ["AZURE_CLIENT_ID": Self.clientID],
+                httpClient: try CurlTransport()
+            )
             #expect(!credential.isConfigured)
-            let error = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+            let error = try #require(
+                await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+            )
             #expect(error.isUnavailable)
             #expect(error.description.contains("AZURE_TENANT_ID"))
             #expect(error.description.contains("AZURE_FEDERATED_TOKEN_FILE"))
@@ -125,16 +151,37 @@ extension CredentialTests {
 
         @Test func invalidConfigurationIsUnavailable() throws {
             let transport = try CurlTransport()
-            let base = ["AZURE_TENANT_ID": Self.tenant, "AZURE_CLIENT_ID": Self.clientID, "AZURE_FEDERATED_TOKEN_FILE": "/tmp/none"]
-            let badTenant = WorkloadIdentityCredential(tenantID: "../evil/path", environment: base, httpClient: transport)
+            let base = [
+                "AZURE_TENANT_ID": Self.tenant, "AZURE_CLIENT_ID": Self.clientID,
+                "AZURE_FEDERATED_TOKEN_FILE": "/tmp/none",
+            ]
+            let badTenant = WorkloadIdentityCredential(
+                tenantID: "../evil/path",
+                environment: base,
+                httpClient: transport
+            )
             #expect(!badTenant.isConfigured)
-            let plainHTTP = WorkloadIdentityCredential(authorityHost: "http://login.example.com/", environment: base, httpClient: transport)
+            let plainHTTP = WorkloadIdentityCredential(
+                authorityHost: "http://login.example.com/",
+                environment: base,
+                httpClient: transport
+            )
             #expect(!plainHTTP.isConfigured)
 
             let defaults = WorkloadIdentityCredential(environment: base, httpClient: transport)
-            #expect(try defaults.configuration.get().tokenURL == "https://login.microsoftonline.com/\(Self.tenant)/oauth2/v2.0/token")
-            let sovereign = WorkloadIdentityCredential(authorityHost: "login.chinacloudapi.cn", environment: base, httpClient: transport)
-            #expect(try sovereign.configuration.get().tokenURL == "https://login.chinacloudapi.cn/\(Self.tenant)/oauth2/v2.0/token")
+            #expect(
+                try defaults.configuration.get().tokenURL
+                    == "https://login.microsoftonline.com/\(Self.tenant)/oauth2/v2.0/token"
+            )
+            let sovereign = WorkloadIdentityCredential(
+                authorityHost: "login.chinacloudapi.cn",
+                environment: base,
+                httpClient: transport
+            )
+            #expect(
+                try sovereign.configuration.get().tokenURL
+                    == "https://login.chinacloudapi.cn/\(Self.tenant)/oauth2/v2.0/token"
+            )
         }
 
         @Test func unreadableTokenFileIsAnAuthenticationFailure() async throws {
@@ -146,16 +193,21 @@ extension CredentialTests {
                 ],
                 httpClient: try CurlTransport()
             )
-            let error = try #require(await credentialError { try await credential.token(forScope: AccessToken.storageScope) })
+            let error = try #require(
+                await credentialError { try await credential.token(forScope: AccessToken.storageScope) }
+            )
             #expect(error.isAuthenticationFailure)
             #expect(error.description.contains("/nonexistent/credential-tests/token"))
 
             try await withTemporaryFile(contents: "\n") { path in
                 let empty = WorkloadIdentityCredential(
-                    tokenFilePath: path, environment: ["AZURE_TENANT_ID": Self.tenant, "AZURE_CLIENT_ID": Self.clientID],
+                    tokenFilePath: path,
+                    environment: ["AZURE_TENANT_ID": Self.tenant, "AZURE_CLIENT_ID": Self.clientID],
                     httpClient: try CurlTransport()
                 )
-                let error = try #require(await credentialError { try await empty.token(forScope: AccessToken.storageScope) })
+                let error = try #require(
+                    await credentialError { try await empty.token(forScope: AccessToken.storageScope) }
+                )
                 #expect(error.description.contains("is empty"))
             }
         }

@@ -1,5 +1,6 @@
-@testable import StorageClient
 import Testing
+
+@testable import StorageClient
 
 @Suite struct Base64Tests {
     /// RFC 4648 section 10 test vectors.
@@ -24,9 +25,11 @@ import Testing
 
     @Test func decodesAnMD5() {
         // MD5 of the empty string, as Azure lists it in Content-MD5.
-        #expect(Base64.decode("1B2M2Y8AsgTpgAmY7PhCfg==") == [
-            0xD4, 0x1D, 0x8C, 0xD9, 0x8F, 0x00, 0xB2, 0x04, 0xE9, 0x80, 0x09, 0x98, 0xEC, 0xF8, 0x42, 0x7E,
-        ])
+        #expect(
+            Base64.decode("1B2M2Y8AsgTpgAmY7PhCfg==") == [
+                0xD4, 0x1D, 0x8C, 0xD9, 0x8F, 0x00, 0xB2, 0x04, 0xE9, 0x80, 0x09, 0x98, 0xEC, 0xF8, 0x42, 0x7E,
+            ]
+        )
     }
 
     @Test(arguments: [

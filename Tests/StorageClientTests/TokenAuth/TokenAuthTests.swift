@@ -67,9 +67,14 @@ struct TokenAuthTests {
     func accountAudience() async throws {
         try await withDevStorage(configure: Self.oauth) { endpoints in
             let account = DevStorageConfiguration.developmentAccountName
-            let blobOnly = try Self.pipeline(endpoints, credential: FixedTokenCredential(audience: "https://\(account).blob.core.windows.net"))
+            let blobOnly = try Self.pipeline(
+                endpoints,
+                credential: FixedTokenCredential(audience: "https://\(account).blob.core.windows.net")
+            )
             #expect(try await blobOnly.container("aud").createIfNotExists())
-            let error = try #require(await Self.storageError { _ = try await blobOnly.queue("aud").createIfNotExists() })
+            let error = try #require(
+                await Self.storageError { _ = try await blobOnly.queue("aud").createIfNotExists() }
+            )
             #expect(error.status == 401)
             #expect(error.errorCode == "InvalidAuthenticationInfo")
             #expect(error.message.contains("Audience"))
@@ -81,12 +86,16 @@ struct TokenAuthTests {
         try await withDevStorage(configure: Self.oauth) { endpoints in
             let credential = FixedTokenCredential(lifetime: -3600)
             let pipeline = try Self.pipeline(endpoints, credential: credential)
-            let error = try #require(await Self.storageError { _ = try await pipeline.queue("expired").createIfNotExists() })
+            let error = try #require(
+                await Self.storageError { _ = try await pipeline.queue("expired").createIfNotExists() }
+            )
             #expect(error.status == 401)
             #expect(error.errorCode == "InvalidAuthenticationInfo")
             #expect(error.message.contains("expired"))
             #expect(!error.description.contains(credential.token))
-            let blobError = try #require(await Self.storageError { _ = try await pipeline.container("expired").createIfNotExists() })
+            let blobError = try #require(
+                await Self.storageError { _ = try await pipeline.container("expired").createIfNotExists() }
+            )
             #expect(blobError.status == 401)
         }
     }
@@ -98,7 +107,10 @@ struct TokenAuthTests {
             let request = HTTPRequest(
                 method: "GET",
                 url: endpoints.blobEndpoint() + "/?comp=list",
-                headers: [("Authorization", "Bearer " + TestTokens.make(lifetime: -3600)), ("x-ms-version", StoragePipeline.apiVersion)]
+                headers: [
+                    ("Authorization", "Bearer " + TestTokens.make(lifetime: -3600)),
+                    ("x-ms-version", StoragePipeline.apiVersion),
+                ]
             )
             let response = try await http.execute(request)
             #expect(response.status == 401)
@@ -108,15 +120,24 @@ struct TokenAuthTests {
                     == "Bearer authorization_uri=https://login.microsoftonline.com/\(TestTokens.tenantID)/oauth2/authorize resource_id=https://storage.azure.com"
             )
             let body = String(decoding: response.body, as: UTF8.self)
-            #expect(body.contains("<AuthenticationErrorDetail>Lifetime validation failed. The token is expired.</AuthenticationErrorDetail>"))
+            #expect(
+                body.contains(
+                    "<AuthenticationErrorDetail>Lifetime validation failed. The token is expired.</AuthenticationErrorDetail>"
+                )
+            )
 
             let garbage = HTTPRequest(
-                method: "GET", url: endpoints.blobEndpoint() + "/?comp=list",
+                method: "GET",
+                url: endpoints.blobEndpoint() + "/?comp=list",
                 headers: [("Authorization", "Bearer not-a-jwt"), ("x-ms-version", StoragePipeline.apiVersion)]
             )
             let garbageResponse = try await http.execute(garbage)
             #expect(garbageResponse.status == 401)
-            #expect(garbageResponse.header("www-authenticate")?.contains("login.microsoftonline.com/common/oauth2/authorize") == true)
+            #expect(
+                garbageResponse.header("www-authenticate")?.contains(
+                    "login.microsoftonline.com/common/oauth2/authorize"
+                ) == true
+            )
         }
     }
 
@@ -131,7 +152,11 @@ struct TokenAuthTests {
             let response = try await CurlTransport().execute(request)
             #expect(response.status == 403)
             #expect(response.header("x-ms-error-code") == "AuthenticationFailed")
-            #expect(String(decoding: response.body, as: UTF8.self).contains("Authentication scheme Bearer is not supported in this version."))
+            #expect(
+                String(decoding: response.body, as: UTF8.self).contains(
+                    "Authentication scheme Bearer is not supported in this version."
+                )
+            )
         }
     }
 
@@ -139,7 +164,9 @@ struct TokenAuthTests {
     func oauthModeOff() async throws {
         try await withDevStorage { endpoints in
             let pipeline = try Self.pipeline(endpoints, credential: FixedTokenCredential())
-            let error = try #require(await Self.storageError { _ = try await pipeline.queue("off").createIfNotExists() })
+            let error = try #require(
+                await Self.storageError { _ = try await pipeline.queue("off").createIfNotExists() }
+            )
             #expect(error.status == 403)
             #expect(error.errorCode == "AuthenticationFailed")
             #expect(error.message.contains("--oauth"))
@@ -150,7 +177,11 @@ struct TokenAuthTests {
     func userDelegationSAS() async throws {
         try await withDevStorage(configure: Self.oauth) { endpoints in
             let pipeline = try Self.pipeline(endpoints, credential: FixedTokenCredential())
-            try await Self.checkUserDelegationSAS(pipeline, objectID: TestTokens.objectID, tenantID: TestTokens.tenantID)
+            try await Self.checkUserDelegationSAS(
+                pipeline,
+                objectID: TestTokens.objectID,
+                tenantID: TestTokens.tenantID
+            )
         }
     }
 
@@ -163,13 +194,19 @@ struct TokenAuthTests {
         _ = try await blob.upload(bytes, contentType: "text/csv")
 
         let now = StorageDate.now()
-        let key = try await pipeline.userDelegationKey(start: now.adding(seconds: -300), expiry: now.adding(seconds: 3600))
+        let key = try await pipeline.userDelegationKey(
+            start: now.adding(seconds: -300),
+            expiry: now.adding(seconds: 3600)
+        )
         #expect(key.signedObjectID == objectID)
         #expect(key.signedTenantID == tenantID)
         #expect(key.signedService == "b")
         #expect(key.signedVersion == StoragePipeline.apiVersion)
         #expect(key.signedExpiry == now.adding(seconds: 3600).iso8601(fractionDigits: 0))
-        let again = try await pipeline.userDelegationKey(start: now.adding(seconds: -300), expiry: now.adding(seconds: 3600))
+        let again = try await pipeline.userDelegationKey(
+            start: now.adding(seconds: -300),
+            expiry: now.adding(seconds: 3600)
+        )
         #expect(again.value == key.value, "keys are derived, so the same request gets the same key")
 
         let url = try blob.sasURL(SASRequest(permissions: "r", userDelegationKey: key))
@@ -179,7 +216,12 @@ struct TokenAuthTests {
         #expect(download.status == 200)
         #expect(download.body == bytes)
 
-        var write = HTTPRequest(method: "PUT", url: url, headers: [("x-ms-blob-type", "BlockBlob")], body: .bytes(Array("changed".utf8)))
+        var write = HTTPRequest(
+            method: "PUT",
+            url: url,
+            headers: [("x-ms-blob-type", "BlockBlob")],
+            body: .bytes(Array("changed".utf8))
+        )
         write.setHeader("x-ms-version", StoragePipeline.apiVersion)
         let refused = try await http.execute(write)
         #expect(refused.status == 403)
@@ -187,7 +229,10 @@ struct TokenAuthTests {
         #expect(try await blob.downloadBytes() == bytes)
 
         // Another principal's key fields do not match the signature.
-        let forged = url.replacingOccurrences(of: "skoid=\(objectID)", with: "skoid=00000000-0000-0000-0000-000000000000")
+        let forged = url.replacingOccurrences(
+            of: "skoid=\(objectID)",
+            with: "skoid=00000000-0000-0000-0000-000000000000"
+        )
         let forgedResponse = try await http.execute(HTTPRequest(method: "GET", url: forged))
         #expect(forgedResponse.status == 403)
         #expect(forgedResponse.header("x-ms-error-code") == "AuthenticationFailed")
@@ -204,26 +249,40 @@ struct TokenAuthTests {
         try await withDevStorage(configure: Self.oauth) { endpoints in
             let now = StorageDate.now()
             let sharedKey = StoragePipeline(
-                account: try StorageAccount(connectionString: endpoints.connectionString()), http: try CurlTransport(), retry: .none
+                account: try StorageAccount(connectionString: endpoints.connectionString()),
+                http: try CurlTransport(),
+                retry: .none
             )
-            let refused = try #require(await Self.storageError {
-                _ = try await sharedKey.userDelegationKey(start: now, expiry: now.adding(seconds: 3600))
-            })
+            let refused = try #require(
+                await Self.storageError {
+                    _ = try await sharedKey.userDelegationKey(start: now, expiry: now.adding(seconds: 3600))
+                }
+            )
             #expect(refused.status == 403)
             #expect(refused.errorCode == "AuthenticationFailed")
             #expect(refused.message.contains("Only authentication scheme Bearer"))
 
             let pipeline = try Self.pipeline(endpoints, credential: FixedTokenCredential())
-            let tooLong = try #require(await Self.storageError {
-                _ = try await pipeline.userDelegationKey(start: now, expiry: now.adding(seconds: 7 * 24 * 3600 + 120))
-            })
+            let tooLong = try #require(
+                await Self.storageError {
+                    _ = try await pipeline.userDelegationKey(
+                        start: now,
+                        expiry: now.adding(seconds: 7 * 24 * 3600 + 120)
+                    )
+                }
+            )
             #expect(tooLong.status == 400)
             #expect(tooLong.errorCode == "InvalidXmlNodeValue")
             _ = try await pipeline.userDelegationKey(start: now, expiry: now.adding(seconds: 7 * 24 * 3600 - 60))
 
-            let expiredKey = try #require(await Self.storageError {
-                _ = try await pipeline.userDelegationKey(start: now.adding(seconds: -7200), expiry: now.adding(seconds: -3600))
-            })
+            let expiredKey = try #require(
+                await Self.storageError {
+                    _ = try await pipeline.userDelegationKey(
+                        start: now.adding(seconds: -7200),
+                        expiry: now.adding(seconds: -3600)
+                    )
+                }
+            )
             #expect(expiredKey.errorCode == "InvalidXmlNodeValue")
         }
     }
@@ -237,7 +296,10 @@ struct TokenAuthTests {
             _ = try await container.blob("b").upload(Array("x".utf8))
             let now = StorageDate.now()
             // Expiry well ahead, so the first read is in time even on a loaded machine.
-            let key = try await pipeline.userDelegationKey(start: now.adding(seconds: -60), expiry: now.adding(seconds: 5))
+            let key = try await pipeline.userDelegationKey(
+                start: now.adding(seconds: -60),
+                expiry: now.adding(seconds: 5)
+            )
             let url = try container.blob("b").sasURL(SASRequest(permissions: "r", userDelegationKey: key))
             let http = try CurlTransport()
             #expect(try await http.execute(HTTPRequest(method: "GET", url: url)).status == 200)
@@ -253,7 +315,10 @@ struct TokenAuthTests {
         try await FakeTokenServer.run { tokenServer in
             tokenServer.script(.appService, .entraToken(), .entraToken())
             let credential = ManagedIdentityCredential(
-                environment: ["IDENTITY_ENDPOINT": tokenServer.appServiceEndpoint, "IDENTITY_HEADER": FakeTokenServer.identityHeader],
+                environment: [
+                    "IDENTITY_ENDPOINT": tokenServer.appServiceEndpoint,
+                    "IDENTITY_HEADER": FakeTokenServer.identityHeader,
+                ],
                 httpClient: try CurlTransport(),
                 retryPolicy: fastRetries
             )
@@ -261,7 +326,9 @@ struct TokenAuthTests {
                 let pipeline = try Self.pipeline(endpoints, credential: credential)
                 try await Self.roundTrip(pipeline)
                 try await Self.checkUserDelegationSAS(
-                    pipeline, objectID: FakeTokenServer.principalObjectID, tenantID: FakeTokenServer.tenantID
+                    pipeline,
+                    objectID: FakeTokenServer.principalObjectID,
+                    tenantID: FakeTokenServer.tenantID
                 )
             }
             // One token, fetched once and reused by the pipeline's cache.

@@ -1,7 +1,8 @@
 import StorageCore
-@testable import StorageClient
 import StorageXML
 import Testing
+
+@testable import StorageClient
 
 @Suite struct BlobXMLTests {
     // MARK: List Blobs
@@ -32,7 +33,10 @@ import Testing
         let page = try BlobXML.listPage(Array(Self.listReply.utf8))
         #expect(page.blobs.map(\.name) == ["scans/tile-001.tif", "scans/tile-002.tif"])
         #expect(page.prefixes == ["scans/2026/"])
-        #expect(page.nextMarker == "2!92!MDAwMDI4IXNjYW5zL3RpbGUtMDAzLnRpZiEwMDAwMjghOTk5OS0xMi0zMVQyMzo1OTo1OS45OTk5OTk5WiE-")
+        #expect(
+            page.nextMarker
+                == "2!92!MDAwMDI4IXNjYW5zL3RpbGUtMDAzLnRpZiEwMDAwMjghOTk5OS0xMi0zMVQyMzo1OTo1OS45OTk5OTk5WiE-"
+        )
 
         let first = page.blobs[0].properties
         #expect(
@@ -40,7 +44,9 @@ import Testing
                 == BlobProperties(
                     contentLength: 2048,
                     contentType: "image/tiff",
-                    contentMD5: [0xD4, 0x1D, 0x8C, 0xD9, 0x8F, 0x00, 0xB2, 0x04, 0xE9, 0x80, 0x09, 0x98, 0xEC, 0xF8, 0x42, 0x7E],
+                    contentMD5: [
+                        0xD4, 0x1D, 0x8C, 0xD9, 0x8F, 0x00, 0xB2, 0x04, 0xE9, 0x80, 0x09, 0x98, 0xEC, 0xF8, 0x42, 0x7E,
+                    ],
                     eTag: "0x8DCB21A4F7E1C2B",
                     lastModified: StorageDate(rfc1123: "Fri, 20 Nov 2026 09:15:42 GMT"),
                     creationTime: StorageDate(rfc1123: "Fri, 20 Nov 2026 09:15:41 GMT"),
@@ -77,12 +83,18 @@ import Testing
             </EnumerationResults>
             """
         let page = try BlobXML.listPage(Array(body.utf8))
-        #expect(page == BlobListPage(blobs: [BlobListItem(name: "a.txt", properties: BlobProperties(contentLength: 0, eTag: "0x1"))]))
+        #expect(
+            page
+                == BlobListPage(blobs: [
+                    BlobListItem(name: "a.txt", properties: BlobProperties(contentLength: 0, eTag: "0x1"))
+                ])
+        )
         #expect(page.nextMarker == nil)
     }
 
     @Test func decodesAnEmptyContainer() throws {
-        let body = #"<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="x" ContainerName="c"><Blobs /><NextMarker /></EnumerationResults>"#
+        let body =
+            #"<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="x" ContainerName="c"><Blobs /><NextMarker /></EnumerationResults>"#
         #expect(try BlobXML.listPage(Array(body.utf8)) == BlobListPage(blobs: []))
     }
 
@@ -100,7 +112,10 @@ import Testing
 
     @Test(arguments: ["%zz", "abc%4", "%", "%FF", "%C3%28", "%00%E2%82"])
     func refusesBadPercentEscapesInEncodedNames(name: String) {
-        let body = Array(#"<EnumerationResults><Blobs><BlobPrefix><Name Encoded="true">\#(name)</Name></BlobPrefix></Blobs></EnumerationResults>"#.utf8)
+        let body = Array(
+            #"<EnumerationResults><Blobs><BlobPrefix><Name Encoded="true">\#(name)</Name></BlobPrefix></Blobs></EnumerationResults>"#
+                .utf8
+        )
         let error = StorageDecodingError.caught { try BlobXML.listPage(body) }
         #expect(error?.code == .invalidValue)
         #expect(error?.message.hasPrefix("<Name> in <BlobPrefix> is not valid percent-encoded UTF-8") == true)
@@ -113,14 +128,30 @@ import Testing
     }
 
     @Test func skipsInvalidMetadataMarkers() throws {
-        let body = Self.listReply.replacingFirst("<batch>", with: "<x-ms-invalid-name>bad name</x-ms-invalid-name><batch>")
-        #expect(try BlobXML.listPage(Array(body.utf8)).blobs[0].properties.metadata == ["source": "scanner-7", "batch": "2026-11-20"])
+        let body = Self.listReply.replacingFirst(
+            "<batch>",
+            with: "<x-ms-invalid-name>bad name</x-ms-invalid-name><batch>"
+        )
+        #expect(
+            try BlobXML.listPage(Array(body.utf8)).blobs[0].properties.metadata == [
+                "source": "scanner-7", "batch": "2026-11-20",
+            ]
+        )
     }
 
     @Test(arguments: [
-        ("<Content-Length>2048</Content-Length>", "<Content-Length>2 KiB</Content-Length>", "<Content-Length> in <Properties> is not"),
-        ("<Content-Length>2048</Content-Length>", "<Content-Length>-1</Content-Length>", "<Content-Length> in <Properties> is not"),
-        ("<Content-Length>2048</Content-Length>", "<Content-Length>99999999999999999999</Content-Length>", "<Content-Length> in <Properties> is not"),
+        (
+            "<Content-Length>2048</Content-Length>", "<Content-Length>2 KiB</Content-Length>",
+            "<Content-Length> in <Properties> is not"
+        ),
+        (
+            "<Content-Length>2048</Content-Length>", "<Content-Length>-1</Content-Length>",
+            "<Content-Length> in <Properties> is not"
+        ),
+        (
+            "<Content-Length>2048</Content-Length>", "<Content-Length>99999999999999999999</Content-Length>",
+            "<Content-Length> in <Properties> is not"
+        ),
         ("<Content-Length>2048</Content-Length>", "", "missing <Content-Length> in <Properties>"),
         ("<Etag>0x8DCB21A4F7E1C2B</Etag>", "", "missing <Etag> in <Properties>"),
         ("<Etag>0x8DCB21A4F7E1C2B</Etag>", "<Etag />", "<Etag> in <Properties> is empty"),
@@ -145,8 +176,11 @@ import Testing
     }
 
     @Test func missingDatesAreNil() throws {
-        let body = Self.listReply.replacingFirst("<Last-Modified>Fri, 20 Nov 2026 09:15:42 GMT</Last-Modified>", with: "<Last-Modified />")
-            .replacingFirst("<Creation-Time>Fri, 20 Nov 2026 09:15:41 GMT</Creation-Time>", with: "")
+        let body = Self.listReply.replacingFirst(
+            "<Last-Modified>Fri, 20 Nov 2026 09:15:42 GMT</Last-Modified>",
+            with: "<Last-Modified />"
+        )
+        .replacingFirst("<Creation-Time>Fri, 20 Nov 2026 09:15:41 GMT</Creation-Time>", with: "")
         let properties = try BlobXML.listPage(Array(body.utf8)).blobs[0].properties
         #expect(properties.lastModified == nil)
         #expect(properties.creationTime == nil)
@@ -163,7 +197,10 @@ import Testing
         #expect(
             try BlobXML.blockList(Array(body.utf8))
                 == BlockList(
-                    committed: [BlockListEntry(id: "QmxvY2tJZDAwMDAw", size: 4_194_304), BlockListEntry(id: "QmxvY2tJZDAwMDAx", size: 1_048_576)],
+                    committed: [
+                        BlockListEntry(id: "QmxvY2tJZDAwMDAw", size: 4_194_304),
+                        BlockListEntry(id: "QmxvY2tJZDAwMDAx", size: 1_048_576),
+                    ],
                     uncommitted: [BlockListEntry(id: "QmxvY2tJZDAwMDAy", size: 524_288)]
                 )
         )
@@ -171,14 +208,20 @@ import Testing
 
     @Test func decodesPartialBlockLists() throws {
         #expect(try BlobXML.blockList(Array("<BlockList><CommittedBlocks /></BlockList>".utf8)) == BlockList())
-        #expect(try BlobXML.blockList(Array("<BlockList><UncommittedBlocks /><CommittedBlocks /></BlockList>".utf8)) == BlockList())
+        #expect(
+            try BlobXML.blockList(Array("<BlockList><UncommittedBlocks /><CommittedBlocks /></BlockList>".utf8))
+                == BlockList()
+        )
         #expect(try BlobXML.blockList(Array("<BlockList />".utf8)) == BlockList())
     }
 
     @Test(arguments: [
         ("<Block><Size>1</Size></Block>", "missing <Name> in <Block>"),
         ("<Block><Name>QQ==</Name></Block>", "missing <Size> in <Block>"),
-        ("<Block><Name>QQ==</Name><Size>one</Size></Block>", "<Size> in <Block> is not a non-negative integer: \"one\""),
+        (
+            "<Block><Name>QQ==</Name><Size>one</Size></Block>",
+            "<Size> in <Block> is not a non-negative integer: \"one\""
+        ),
         ("<Block><Name /><Size>1</Size></Block>", "<Name> in <Block> is empty"),
     ])
     func blockListErrorsNameTheField(block: String, expected: String) {
@@ -241,7 +284,9 @@ import Testing
         return text
     }
 
-    @Test(arguments: ["SignedOid", "SignedTid", "SignedStart", "SignedExpiry", "SignedService", "SignedVersion", "Value"])
+    @Test(arguments: [
+        "SignedOid", "SignedTid", "SignedStart", "SignedExpiry", "SignedService", "SignedVersion", "Value",
+    ])
     func userDelegationKeyFieldsAreRequired(field: String) {
         let start = Self.delegationKeyReply.firstRange(of: "<\(field)>")!.lowerBound
         let end = Self.delegationKeyReply.firstRange(of: "</\(field)>")!.upperBound
@@ -252,7 +297,10 @@ import Testing
     }
 
     @Test func aNonBase64KeyIsRefusedWithoutQuotingIt() {
-        let body = Self.delegationKeyReply.replacingFirst("9r3QxU1bLZ8Zv6p0CwD4Jk2mN7sTq5yHfE1gA8uXo0c=", with: "secret-but-not-base64")
+        let body = Self.delegationKeyReply.replacingFirst(
+            "9r3QxU1bLZ8Zv6p0CwD4Jk2mN7sTq5yHfE1gA8uXo0c=",
+            with: "secret-but-not-base64"
+        )
         let error = StorageDecodingError.caught { try BlobXML.userDelegationKey(Array(body.utf8)) }
         #expect(error?.code == .invalidValue)
         #expect(error?.message.contains("<Value>") == true)
@@ -272,7 +320,14 @@ import Testing
 
     @Test func decodesTheQueueNotFoundFixture() throws {
         let details = BlobXML.errorDetails(try XMLReplyFixtures.load("queue-xml/error-queue-not-found.xml"))
-        #expect(details == StorageErrorDetails(code: "QueueNotFound", message: "The specified queue does not exist.", extra: [:]))
+        #expect(
+            details
+                == StorageErrorDetails(
+                    code: "QueueNotFound",
+                    message: "The specified queue does not exist.",
+                    extra: [:]
+                )
+        )
     }
 
     @Test func keepsExtraErrorDetails() {
@@ -289,7 +344,12 @@ import Testing
             details?.message
                 == "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature."
         )
-        #expect(details?.extra == ["AuthenticationErrorDetail": "The MAC signature found in the HTTP request 'abc' is not the same as any computed signature."])
+        #expect(
+            details?.extra == [
+                "AuthenticationErrorDetail":
+                    "The MAC signature found in the HTTP request 'abc' is not the same as any computed signature."
+            ]
+        )
     }
 
     @Test func keepsQueryParameterDetails() {
@@ -301,16 +361,25 @@ import Testing
             <QueryParameterValue>33</QueryParameterValue><MinimumAllowed>1</MinimumAllowed><MaximumAllowed>32</MaximumAllowed></Error>
             """
         let details = BlobXML.errorDetails(Array(body.utf8))
-        #expect(details?.message == "One of the query parameters specified in the request URI is outside the permissible range.")
+        #expect(
+            details?.message
+                == "One of the query parameters specified in the request URI is outside the permissible range."
+        )
         #expect(
             details?.extra
-                == ["QueryParameterName": "numofmessages", "QueryParameterValue": "33", "MinimumAllowed": "1", "MaximumAllowed": "32"]
+                == [
+                    "QueryParameterName": "numofmessages", "QueryParameterValue": "33", "MinimumAllowed": "1",
+                    "MaximumAllowed": "32",
+                ]
         )
     }
 
     @Test func toleratesSparseErrorBodies() {
         #expect(BlobXML.errorDetails(Array("<Error/>".utf8)) == StorageErrorDetails(code: nil, message: nil))
-        #expect(BlobXML.errorDetails(Array("<Error><Code>ServerBusy</Code></Error>".utf8)) == StorageErrorDetails(code: "ServerBusy", message: nil))
+        #expect(
+            BlobXML.errorDetails(Array("<Error><Code>ServerBusy</Code></Error>".utf8))
+                == StorageErrorDetails(code: "ServerBusy", message: nil)
+        )
         #expect(
             BlobXML.errorDetails(Array("<Error><Message>\nRequestId:x\nTime:y</Message></Error>".utf8))
                 == StorageErrorDetails(code: nil, message: nil)

@@ -1,5 +1,6 @@
-@testable import StorageClient
 import Testing
+
+@testable import StorageClient
 
 /// Bodies no honest service sends: every decoder must refuse them with an error (or, for
 /// error bodies, nil) without crashing, hanging, expanding entities or touching the file system.
@@ -68,13 +69,15 @@ import Testing
     }
 
     @Test func refusesUndeclaredEntityReferences() {
-        let body = "<QueueMessagesList><QueueMessage><MessageText>&passwd;</MessageText></QueueMessage></QueueMessagesList>"
+        let body =
+            "<QueueMessagesList><QueueMessage><MessageText>&passwd;</MessageText></QueueMessage></QueueMessagesList>"
         Self.expectRefusedEverywhere(Array(body.utf8), code: nil)
     }
 
     @Test func refusesADoctypeSmuggledInUTF16() {
         // The ASCII pre-scan for "<!DOCTYPE" cannot see this; the parser's own checks must.
-        let text = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>" + Self.billionLaughs.split(separator: "\n", maxSplits: 1)[1]
+        let text =
+            "<?xml version=\"1.0\" encoding=\"UTF-16\"?>" + Self.billionLaughs.split(separator: "\n", maxSplits: 1)[1]
         var body: [UInt8] = [0xFF, 0xFE]
         for unit in text.utf16 { body += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
         Self.expectRefusedEverywhere(body, code: nil)
@@ -118,15 +121,21 @@ import Testing
     }
 
     @Test func refusesInvalidUTF8() {
-        let prefix = Array("<?xml version=\"1.0\" encoding=\"utf-8\"?><QueueMessagesList><QueueMessage><MessageText>".utf8)
+        let prefix = Array(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><QueueMessagesList><QueueMessage><MessageText>".utf8
+        )
         let suffix = Array("</MessageText></QueueMessage></QueueMessagesList>".utf8)
-        for bad: [UInt8] in [[0xFF], [0xC3, 0x28], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xC0, 0xAF]] {
+        for bad: [UInt8] in [
+            [0xFF], [0xC3, 0x28], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xC0, 0xAF],
+        ] {
             Self.expectRefusedEverywhere(prefix + bad + suffix, code: .malformedXML)
         }
     }
 
     @Test func refusesNULBytes() {
-        let body = Array("<QueueMessagesList><QueueMessage><MessageText>a".utf8) + [0] + Array("b</MessageText></QueueMessage></QueueMessagesList>".utf8)
+        let body =
+            Array("<QueueMessagesList><QueueMessage><MessageText>a".utf8) + [0]
+            + Array("b</MessageText></QueueMessage></QueueMessagesList>".utf8)
         Self.expectRefusedEverywhere(body, code: .malformedXML)
         Self.expectRefusedEverywhere([0] + Array("<QueueMessagesList />".utf8), code: .malformedXML)
         Self.expectRefusedEverywhere(Array("<QueueMessagesList />".utf8) + [0], code: nil)
@@ -134,9 +143,10 @@ import Testing
     }
 
     @Test func refusesNonXMLAndEmptyBodies() {
-        for text in ["", " ", "\n", "null", "{\"value\":[]}", "<", "<>", "</QueueMessagesList>", "<a><b></a></b>",
-            "<QueueMessagesList/><QueueMessagesList/>", "<?xml version=\"1.0\"?>", "<!-- only a comment -->"]
-        {
+        for text in [
+            "", " ", "\n", "null", "{\"value\":[]}", "<", "<>", "</QueueMessagesList>", "<a><b></a></b>",
+            "<QueueMessagesList/><QueueMessagesList/>", "<?xml version=\"1.0\"?>", "<!-- only a comment -->",
+        ] {
             Self.expectRefusedEverywhere(Array(text.utf8), code: nil)
         }
     }
@@ -176,7 +186,8 @@ import Testing
                 """.utf8
             ),
             Array(
-                "<BlockList><CommittedBlocks><Block><Name>QQ==</Name><Size>1</Size></Block></CommittedBlocks></BlockList>".utf8
+                "<BlockList><CommittedBlocks><Block><Name>QQ==</Name><Size>1</Size></Block></CommittedBlocks></BlockList>"
+                    .utf8
             ),
         ]
         var random = SplitMix64(seed: 0x5EED_B10B_F10E)

@@ -1,7 +1,8 @@
 import StorageCore
-@testable import StorageClient
 import StorageXML
 import Testing
+
+@testable import StorageClient
 
 @Suite struct QueueXMLTests {
     private static func date(_ text: String) -> StorageDate { StorageDate(rfc1123: text)! }
@@ -87,7 +88,9 @@ import Testing
         #expect(try QueueXML.receivedMessages(Self.reply(fields)).count == 1)
     }
 
-    @Test(arguments: ["MessageId", "InsertionTime", "ExpirationTime", "PopReceipt", "TimeNextVisible", "DequeueCount", "MessageText"])
+    @Test(arguments: [
+        "MessageId", "InsertionTime", "ExpirationTime", "PopReceipt", "TimeNextVisible", "DequeueCount", "MessageText",
+    ])
     func namesAMissingField(field: String) {
         let body = Self.reply(Self.receivedFields.filter { $0.0 != field })
         let error = StorageDecodingError.caught { try QueueXML.receivedMessages(body) }
@@ -120,7 +123,10 @@ import Testing
         let error = StorageDecodingError.caught { try QueueXML.receivedMessages(body) }
         #expect(error?.code == .invalidValue)
         let expected = value.isEmpty && (field == "MessageId" || field == "PopReceipt") ? "is empty" : "is not"
-        #expect(error?.message.hasPrefix("<\(field)> in <QueueMessage> \(expected)") == true, "\(String(describing: error))")
+        #expect(
+            error?.message.hasPrefix("<\(field)> in <QueueMessage> \(expected)") == true,
+            "\(String(describing: error))"
+        )
     }
 
     @Test func errorMessagesQuoteOnlyAShortExcerpt() {

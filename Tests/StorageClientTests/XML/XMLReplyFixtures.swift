@@ -1,11 +1,12 @@
+import Testing
+
+@testable import StorageClient
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-@testable import StorageClient
-import Testing
 
 /// Reads the shared fixtures in `Tests/Fixtures`, found relative to this source file.
 enum XMLReplyFixtures {

@@ -24,12 +24,16 @@ enum AzCopyArguments {
         var pairs: [String] = []
         for (name, value) in metadata.sorted(by: { $0.key < $1.key }) {
             guard Self.isIdentifier(name) else {
-                throw AzCopyError(.invalidRequest, message: "metadata name '\(Self.shown(name))' is not a C# identifier, as Azure requires")
+                throw AzCopyError(
+                    .invalidRequest,
+                    message: "metadata name '\(Self.shown(name))' is not a C# identifier, as Azure requires"
+                )
             }
             guard value.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) && $0 != ";" && $0 != "=" }) else {
                 throw AzCopyError(
                     .invalidRequest,
-                    message: "metadata value of '\(name)' must be printable ASCII without ';' or '=' (percent-encode it) to pass through azcopy's --metadata"
+                    message:
+                        "metadata value of '\(name)' must be printable ASCII without ';' or '=' (percent-encode it) to pass through azcopy's --metadata"
                 )
             }
             pairs.append(name + "=" + value)
@@ -42,11 +46,18 @@ enum AzCopyArguments {
     }
 
     private static func isIdentifier(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
-        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
+        else { return false }
+        return name.unicodeScalars.allSatisfy {
+            $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+        }
     }
 
     private static func shown(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.prefix(64).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.prefix(64).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }
+            )
+        )
     }
 }

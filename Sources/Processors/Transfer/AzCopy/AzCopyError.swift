@@ -57,7 +57,13 @@ public struct AzCopyError: Error, Sendable, CustomStringConvertible {
     /// How the azcopy process ended (`exited with status 1`), when it ran.
     public let termination: String?
 
-    init(_ code: Code, message: String, jobStatus: String? = nil, transferErrorCodes: [String] = [], termination: String? = nil) {
+    init(
+        _ code: Code,
+        message: String,
+        jobStatus: String? = nil,
+        transferErrorCodes: [String] = [],
+        termination: String? = nil
+    ) {
         self.code = code
         self.message = message
         self.jobStatus = jobStatus
@@ -69,7 +75,9 @@ public struct AzCopyError: Error, Sendable, CustomStringConvertible {
         var text = "azcopy \(self.code): \(self.message)"
         var facts: [String] = []
         if let jobStatus = self.jobStatus { facts.append("job status \(jobStatus)") }
-        if !self.transferErrorCodes.isEmpty { facts.append("error codes \(self.transferErrorCodes.joined(separator: ", "))") }
+        if !self.transferErrorCodes.isEmpty {
+            facts.append("error codes \(self.transferErrorCodes.joined(separator: ", "))")
+        }
         if let termination = self.termination { facts.append("azcopy \(termination)") }
         if !facts.isEmpty { text += " (" + facts.joined(separator: "; ") + ")" }
         return text

@@ -32,7 +32,9 @@ enum AzCopyPipe {
     /// system allows without privileges (1 MiB) so azcopy rarely waits for blobflow.
     static func makePipe() throws(LocalFileError) -> (read: Int32, write: Int32) {
         var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { throw LocalFileError(operation: "cannot create a pipe for", path: "azcopy", errno: errno) }
+        guard pipe(&ends) == 0 else {
+            throw LocalFileError(operation: "cannot create a pipe for", path: "azcopy", errno: errno)
+        }
         // Children are spawned with every descriptor above 2 closed; close-on-exec covers the rest.
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         _ = fcntl(ends[0], Self.setPipeSize, Int32(Self.chunkSize))
@@ -58,7 +60,9 @@ enum AzCopyPipe {
     static func receive(from descriptor: Int32, into path: String) async -> Result<Moved, Failure> {
         await Self.onThread(named: "blobflow-azcopy-receive") {
             let file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o666)
-            guard file >= 0 else { return .failure(.localFile(LocalFileError(operation: "cannot create", path: path, errno: errno))) }
+            guard file >= 0 else {
+                return .failure(.localFile(LocalFileError(operation: "cannot create", path: path, errno: errno)))
+            }
             defer { close(file) }
             return Self.pump(from: descriptor) { buffer, count in
                 var offset = 0
@@ -83,14 +87,21 @@ enum AzCopyPipe {
     static func send(file path: String, to descriptor: Int32) async -> Result<Moved, Failure> {
         await Self.onThread(named: "blobflow-azcopy-send") {
             let file = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-            guard file >= 0 else { return .failure(.localFile(LocalFileError(operation: "cannot open", path: path, errno: errno))) }
+            guard file >= 0 else {
+                return .failure(.localFile(LocalFileError(operation: "cannot open", path: path, errno: errno)))
+            }
             defer { close(file) }
             var info = stat()
-            guard fstat(file, &info) == 0 else { return .failure(.localFile(LocalFileError(operation: "cannot inspect", path: path, errno: errno))) }
+            guard fstat(file, &info) == 0 else {
+                return .failure(.localFile(LocalFileError(operation: "cannot inspect", path: path, errno: errno)))
+            }
             guard info.st_mode & S_IFMT == S_IFREG else {
                 return .failure(.localFile(LocalFileError(operation: "not a regular file:", path: path, errno: EINVAL)))
             }
-            let result = Self.pump(from: file, readError: { LocalFileError(operation: "cannot read", path: path, errno: $0) }) { buffer, count in
+            let result = Self.pump(
+                from: file,
+                readError: { LocalFileError(operation: "cannot read", path: path, errno: $0) }
+            ) { buffer, count in
                 var offset = 0
                 while offset < count {
                     let sent = Glibc.send(descriptor, buffer + offset, count - offset, Int32(MSG_NOSIGNAL))
@@ -110,7 +121,9 @@ enum AzCopyPipe {
     /// Reads `source` to its end in chunks, handing each to `consume` and hashing it.
     private static func pump(
         from source: Int32,
-        readError: (Int32) -> LocalFileError = { LocalFileError(operation: "cannot read from", path: "azcopy's output", errno: $0) },
+        readError: (Int32) -> LocalFileError = {
+            LocalFileError(operation: "cannot read from", path: "azcopy's output", errno: $0)
+        },
         consume: (UnsafeMutableRawPointer, Int) -> Failure?
     ) -> Result<Moved, Failure> {
         var hasher = Insecure.MD5()
@@ -132,7 +145,10 @@ enum AzCopyPipe {
     }
 
     /// Runs blocking work on a thread of its own, never on the cooperative pool.
-    private static func onThread<Value: Sendable>(named name: String, _ work: @escaping @Sendable () -> Value) async -> Value {
+    private static func onThread<Value: Sendable>(
+        named name: String,
+        _ work: @escaping @Sendable () -> Value
+    ) async -> Value {
         await withCheckedContinuation { continuation in
             let thread = Thread { continuation.resume(returning: work()) }
             thread.name = name

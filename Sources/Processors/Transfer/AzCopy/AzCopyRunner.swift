@@ -62,7 +62,10 @@ struct AzCopyRunner: Sendable {
             executable: self.executable,
             arguments: ["azcopy"] + arguments,
             environment: AzCopyEnvironment.build(
-                inherited: self.inheritedEnvironment, runFolder: folder, concurrency: self.concurrency, autoLoginType: self.autoLoginType
+                inherited: self.inheritedEnvironment,
+                runFolder: folder,
+                concurrency: self.concurrency,
+                autoLoginType: self.autoLoginType
             ),
             workingDirectory: folder,
             logFile: outputFile
@@ -119,7 +122,9 @@ struct AzCopyRunner: Sendable {
                 }
             }
         }
-        guard let termination, let moved else { throw AzCopyError(.incomplete, message: "azcopy's run ended without an outcome") }
+        guard let termination, let moved else {
+            throw AzCopyError(.incomplete, message: "azcopy's run ended without an outcome")
+        }
         let ended: AppTermination
         switch termination {
         case .success(let value):
@@ -155,9 +160,13 @@ struct AzCopyRunner: Sendable {
             let folder = self.workDirectory + "/azcopy-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
             guard mkdir(folder, 0o700) == 0 else {
                 if errno == EEXIST { continue }
-                throw Self.folderFailure(LocalFileError(operation: "cannot create the folder", path: folder, errno: errno), doing: "create azcopy's run folder")
+                throw Self.folderFailure(
+                    LocalFileError(operation: "cannot create the folder", path: folder, errno: errno),
+                    doing: "create azcopy's run folder"
+                )
             }
-            for inner in [AzCopyEnvironment.logFolder(in: folder), AzCopyEnvironment.planFolder(in: folder)] where mkdir(inner, 0o700) != 0 {
+            for inner in [AzCopyEnvironment.logFolder(in: folder), AzCopyEnvironment.planFolder(in: folder)]
+            where mkdir(inner, 0o700) != 0 {
                 let error = LocalFileError(operation: "cannot create the folder", path: inner, errno: errno)
                 self.removeRunFolder(folder)
                 throw Self.folderFailure(error, doing: "create azcopy's run folder")
@@ -171,7 +180,10 @@ struct AzCopyRunner: Sendable {
         do {
             try LocalFiles.removeTree(folder)
         } catch {
-            self.logger.warning("cannot remove azcopy's run folder; it may hold a SAS until it expires", metadata: ["error": "\(error)"])
+            self.logger.warning(
+                "cannot remove azcopy's run folder; it may hold a SAS until it expires",
+                metadata: ["error": "\(error)"]
+            )
         }
     }
 

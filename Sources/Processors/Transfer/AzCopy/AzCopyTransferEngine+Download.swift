@@ -6,17 +6,28 @@ extension AzCopyTransferEngine {
         let blob = self.blob(source.blobName, in: source.container)
         let before = try await Self.properties(of: blob, requiredETag: source.eTag.isEmpty ? nil : source.eTag)
         if LocalFiles.kind(at: path) == .directory {
-            throw StorageError.localFile(operation: "AzCopyDownload", message: "cannot download to '\(path)': it is a folder")
+            throw StorageError.localFile(
+                operation: "AzCopyDownload",
+                message: "cannot download to '\(path)': it is a folder"
+            )
         }
         try await self.hooks.beforeTransfer?()
         let (url, scrubber) = try await self.authorizedURL(for: blob, permissions: "r")
         let after: BlobProperties
         let moved: AzCopyPipe.Moved
         do {
-            let run = try await self.runner.runPiped(AzCopyArguments.pipeDownload(from: url), stream: .download(to: path), scrubber: scrubber)
+            let run = try await self.runner.runPiped(
+                AzCopyArguments.pipeDownload(from: url),
+                stream: .download(to: path),
+                scrubber: scrubber
+            )
             switch run.moved {
             case .failure(.localFile(let error)):
-                throw StorageError.localFile(operation: "AzCopyDownload", message: "\(error)", diskFull: error.isDiskFull)
+                throw StorageError.localFile(
+                    operation: "AzCopyDownload",
+                    message: "\(error)",
+                    diskFull: error.isDiskFull
+                )
             case .failure(.peerClosed):
                 throw await Self.classified(AzCopyError.pipeFailure(run), blob: blob, eTag: before.eTag)
             case .success where !run.succeeded:
@@ -30,13 +41,15 @@ extension AzCopyTransferEngine {
             guard moved.size == after.contentLength else {
                 throw StorageError.integrity(
                     operation: "AzCopyDownload",
-                    message: "azcopy delivered \(moved.size) bytes where version \(after.eTag) has \(after.contentLength)"
+                    message:
+                        "azcopy delivered \(moved.size) bytes where version \(after.eTag) has \(after.contentLength)"
                 )
             }
             if let stored = after.contentMD5, stored != moved.md5 {
                 throw StorageError.integrity(
                     operation: "AzCopyDownload",
-                    message: "the bytes azcopy delivered have MD5 \(Data(moved.md5).base64EncodedString()) where version \(after.eTag) "
+                    message:
+                        "the bytes azcopy delivered have MD5 \(Data(moved.md5).base64EncodedString()) where version \(after.eTag) "
                         + "stores Content-MD5 \(Data(stored).base64EncodedString())"
                 )
             }
@@ -57,10 +70,14 @@ extension AzCopyTransferEngine {
     /// `requiredETag` is set and the blob now has another eTag, and with 404 when it is gone.
     static func properties(of blob: BlobClient, requiredETag: String?) async throws -> BlobProperties {
         guard let requiredETag else { return try await blob.properties() }
-        let quoted = requiredETag.hasPrefix("\"") || requiredETag.hasPrefix("W/") ? requiredETag : "\"" + requiredETag + "\""
+        let quoted =
+            requiredETag.hasPrefix("\"") || requiredETag.hasPrefix("W/") ? requiredETag : "\"" + requiredETag + "\""
         func replaced(found: String?, requestID: String?) -> StorageError {
             StorageError.service(
-                operation: "GetBlob", status: 412, errorCode: "ConditionNotMet", requestID: requestID,
+                operation: "GetBlob",
+                status: 412,
+                errorCode: "ConditionNotMet",
+                requestID: requestID,
                 message: "the blob was replaced after the event was raised (expected eTag \(quoted)"
                     + (found.map { ", found \($0)" } ?? "") + "); the newer version raises an event of its own"
             )
@@ -91,12 +108,19 @@ extension AzCopyTransferEngine {
             return failure
         } catch let check as StorageError where check.isNotFound {
             return StorageError.service(
-                operation: "GetBlob", status: 404, errorCode: check.errorCode ?? "BlobNotFound", requestID: check.requestID,
+                operation: "GetBlob",
+                status: 404,
+                errorCode: check.errorCode ?? "BlobNotFound",
+                requestID: check.requestID,
                 message: "the blob no longer exists; \(failure)"
             )
         } catch let check as StorageError where check.isConditionNotMet {
             return StorageError.service(
-                operation: "GetBlob", status: 412, errorCode: "ConditionNotMet", requestID: check.requestID, message: "\(check.message); \(failure)"
+                operation: "GetBlob",
+                status: 412,
+                errorCode: "ConditionNotMet",
+                requestID: check.requestID,
+                message: "\(check.message); \(failure)"
             )
         } catch {
             return Task.isCancelled ? CancellationError() : failure

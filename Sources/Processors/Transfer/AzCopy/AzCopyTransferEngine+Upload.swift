@@ -1,16 +1,23 @@
-public import Processing
 import Foundation
+public import Processing
 import StorageClient
 
 extension AzCopyTransferEngine {
     public func upload(
-        file path: String, to blobName: String, container: String, contentType: String?, metadata: [String: String]
+        file path: String,
+        to blobName: String,
+        container: String,
+        contentType: String?,
+        metadata: [String: String]
     ) async throws -> ProcessingOutput {
         let metadataArgument = try AzCopyArguments.metadata(metadata)
         let blob = self.blob(blobName, in: container)
         let (url, scrubber) = try await self.authorizedURL(for: blob, permissions: "cw")
         let arguments = AzCopyArguments.pipeUpload(
-            to: url, contentType: contentType, metadata: metadataArgument, blockSizeMiB: self.configuration.blockSizeMiB
+            to: url,
+            contentType: contentType,
+            metadata: metadataArgument,
+            blockSizeMiB: self.configuration.blockSizeMiB
         )
         try await self.hooks.beforeTransfer?()
         let run = try await self.runner.runPiped(arguments, stream: .upload(from: path), scrubber: scrubber)
@@ -32,10 +39,15 @@ extension AzCopyTransferEngine {
         guard stored.contentLength == sent.size else {
             throw StorageError.integrity(
                 operation: "AzCopyUpload",
-                message: "azcopy reported success, but \(container)/\(blobName) has \(stored.contentLength) bytes where \(sent.size) were sent from '\(path)'"
+                message:
+                    "azcopy reported success, but \(container)/\(blobName) has \(stored.contentLength) bytes where \(sent.size) were sent from '\(path)'"
             )
         }
-        try await blob.setHTTPHeaders(contentType: contentType ?? stored.contentType, contentMD5: sent.md5, ifMatch: stored.eTag)
+        try await blob.setHTTPHeaders(
+            contentType: contentType ?? stored.contentType,
+            contentMD5: sent.md5,
+            ifMatch: stored.eTag
+        )
         return ProcessingOutput(name: blobName, size: sent.size, md5: Data(sent.md5).base64EncodedString())
     }
 }

@@ -1,7 +1,7 @@
-public import Logging
-public import StorageClient
 import Foundation
+public import Logging
 import Processing
+public import StorageClient
 
 /// The transfer engine that hands the network side to Microsoft's azcopy, in pipe mode: one
 /// `azcopy copy URL --from-to BlobPipe` per download and one `--from-to PipeBlob` per upload, with
@@ -50,7 +50,11 @@ public struct AzCopyTransferEngine: TransferEngine {
     }
 
     /// Creates an engine running azcopy as `configuration` says on the account of `pipeline`.
-    public init(configuration: Configuration, pipeline: StoragePipeline, logger: Logger = Logger(label: "blobflow.azcopy")) {
+    public init(
+        configuration: Configuration,
+        pipeline: StoragePipeline,
+        logger: Logger = Logger(label: "blobflow.azcopy")
+    ) {
         self.configuration = configuration
         self.pipeline = pipeline
         self.logger = logger
@@ -89,7 +93,10 @@ public struct AzCopyTransferEngine: TransferEngine {
 
     /// The URL azcopy is given for `blob`, authorized for `permissions`, with a scrubber for the
     /// signature in it.
-    func authorizedURL(for blob: BlobClient, permissions: String) async throws -> (url: String, scrubber: SecretScrubber) {
+    func authorizedURL(
+        for blob: BlobClient,
+        permissions: String
+    ) async throws -> (url: String, scrubber: SecretScrubber) {
         var url: String
         switch self.configuration.authorization {
         case .autoLogin(let type):
@@ -103,7 +110,11 @@ public struct AzCopyTransferEngine: TransferEngine {
         case .sas:
             var request = SASRequest(permissions: permissions, lifetime: self.configuration.sasLifetime)
             if case .token = self.pipeline.account.credential {
-                request = try await self.delegationKeys.request(permissions: permissions, lifetime: self.configuration.sasLifetime, pipeline: self.pipeline)
+                request = try await self.delegationKeys.request(
+                    permissions: permissions,
+                    lifetime: self.configuration.sasLifetime,
+                    pipeline: self.pipeline
+                )
             }
             url = try blob.sasURL(request)
         }

@@ -37,7 +37,10 @@ actor UserDelegationKeyCache {
                 task = Task {
                     let now = StorageDate.now()
                     let expiry = now.adding(seconds: keyLifetime)
-                    let key = try await pipeline.userDelegationKey(start: now.adding(seconds: -Self.skew), expiry: expiry)
+                    let key = try await pipeline.userDelegationKey(
+                        start: now.adding(seconds: -Self.skew),
+                        expiry: expiry
+                    )
                     return Signer(request: SASRequest(permissions: "", userDelegationKey: key), expiry: expiry)
                 }
                 self.pending = task

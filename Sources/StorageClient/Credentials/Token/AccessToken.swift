@@ -4,7 +4,8 @@ import StorageCore
 ///
 /// The token never appears in `description`, `debugDescription` or reflection (`dump`, the
 /// debugger): printing a value of this type prints only its expiry, so it may be logged.
-public struct AccessToken: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+public struct AccessToken: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable
+{
     /// The OAuth scope that asks Microsoft Entra ID for a token Azure Storage accepts.
     public static let storageScope = "https://storage.azure.com/.default"
 

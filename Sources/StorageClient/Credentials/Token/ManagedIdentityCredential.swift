@@ -1,6 +1,6 @@
 public import Foundation
-public import StorageHTTP
 import StorageCore
+public import StorageHTTP
 import Synchronization
 
 /// Tokens for the Azure managed identity of the machine, container or app this process runs on.
@@ -84,14 +84,20 @@ public final class ManagedIdentityCredential: TokenCredential, CustomStringConve
         if let identityEndpoint = value("IDENTITY_ENDPOINT") {
             if let identityHeader = value("IDENTITY_HEADER") {
                 if value("IDENTITY_SERVER_THUMBPRINT") != nil {
-                    self.source = .unsupported("Service Fabric managed identity (IDENTITY_SERVER_THUMBPRINT is set) is not supported")
+                    self.source = .unsupported(
+                        "Service Fabric managed identity (IDENTITY_SERVER_THUMBPRINT is set) is not supported"
+                    )
                 } else {
                     self.source = .appService(endpoint: identityEndpoint, identityHeader: identityHeader)
                 }
             } else if value("IMDS_ENDPOINT") != nil {
-                self.source = .unsupported("Azure Arc managed identity (IDENTITY_ENDPOINT with IMDS_ENDPOINT) is not supported")
+                self.source = .unsupported(
+                    "Azure Arc managed identity (IDENTITY_ENDPOINT with IMDS_ENDPOINT) is not supported"
+                )
             } else {
-                self.source = .unsupported("IDENTITY_ENDPOINT is set but IDENTITY_HEADER is not, so no managed identity endpoint is known")
+                self.source = .unsupported(
+                    "IDENTITY_ENDPOINT is set but IDENTITY_HEADER is not, so no managed identity endpoint is known"
+                )
             }
         } else if value("MSI_ENDPOINT") != nil {
             self.source = .unsupported("Azure ML and Cloud Shell managed identity (MSI_ENDPOINT) are not supported")
@@ -115,7 +121,11 @@ public final class ManagedIdentityCredential: TokenCredential, CustomStringConve
         case .unsupported(let reason):
             throw CredentialError.unavailable(Self.name, reason)
         case .appService(let endpoint, let identityHeader):
-            return try await self.appServiceToken(endpoint: endpoint, identityHeader: identityHeader, resource: resource)
+            return try await self.appServiceToken(
+                endpoint: endpoint,
+                identityHeader: identityHeader,
+                resource: resource
+            )
         case .imds(let tokenURL, let probe):
             return try await self.imdsToken(tokenURL: tokenURL, probe: probe, resource: resource)
         }
@@ -123,25 +133,32 @@ public final class ManagedIdentityCredential: TokenCredential, CustomStringConve
 
     // MARK: App Service
 
-    private func appServiceToken(endpoint: String, identityHeader: String, resource: String) async throws -> AccessToken {
+    private func appServiceToken(endpoint: String, identityHeader: String, resource: String) async throws -> AccessToken
+    {
         let url = self.url(endpoint, apiVersion: "2019-08-01", resource: resource)
         let request = HTTPRequest(method: "GET", url: url, headers: [("X-IDENTITY-HEADER", identityHeader)])
         let requestTime = self.now()
         switch try await self.endpoint.send(request, retryStatuses: TokenEndpointClient.transientStatuses) {
         case .failure(let error):
             throw CredentialError.authenticationFailed(
-                Self.name, "the App Service identity endpoint \(Self.withoutQuery(endpoint)) did not answer: \(error.message)"
+                Self.name,
+                "the App Service identity endpoint \(Self.withoutQuery(endpoint)) did not answer: \(error.message)"
             )
         case .success(let response):
             let secrets = [identityHeader]
             guard response.isSuccess else {
                 throw CredentialError.authenticationFailed(
-                    Self.name, "the App Service identity endpoint refused the token request: \(Self.detail(response, secrets: secrets))",
+                    Self.name,
+                    "the App Service identity endpoint refused the token request: \(Self.detail(response, secrets: secrets))",
                     status: response.status
                 )
             }
             guard let reply = TokenReply.decode(response.body) else {
-                throw CredentialError.invalidResponse(Self.name, "the App Service identity endpoint's reply is not JSON", status: response.status)
+                throw CredentialError.invalidResponse(
+                    Self.name,
+                    "the App Service identity endpoint's reply is not JSON",
+                    status: response.status
+                )
             }
             return try reply.accessToken(requestTime: requestTime, credential: Self.name, status: response.status)
         }
@@ -164,7 +181,10 @@ public final class ManagedIdentityCredential: TokenCredential, CustomStringConve
         let response: HTTPResponse
         switch try await self.endpoint.send(request, retryStatuses: Self.imdsRetryStatuses) {
         case .failure(let error):
-            throw CredentialError.unavailable(Self.name, "no response from the IMDS endpoint \(imdsAddress): \(error.message)")
+            throw CredentialError.unavailable(
+                Self.name,
+                "no response from the IMDS endpoint \(imdsAddress): \(error.message)"
+            )
         case .success(let reply):
             response = reply
         }
@@ -172,7 +192,9 @@ public final class ManagedIdentityCredential: TokenCredential, CustomStringConve
         guard let reply = TokenReply.decode(response.body) else {
             // Whatever answered is not IMDS (a proxy's or another server's page).
             throw CredentialError.unavailable(
-                Self.name, "the reply from \(imdsAddress) is not JSON, so it is not an IMDS endpoint", status: response.status
+                Self.name,
+                "the reply from \(imdsAddress) is not JSON, so it is not an IMDS endpoint",
+                status: response.status
             )
         }
         guard response.isSuccess else {
@@ -185,9 +207,17 @@ public final class ManagedIdentityCredential: TokenCredential, CustomStringConve
                 )
             }
             if Self.isDockerDesktopUnreachable(response) {
-                throw CredentialError.unavailable(Self.name, "a proxy reports IMDS unreachable: \(detail)", status: response.status)
+                throw CredentialError.unavailable(
+                    Self.name,
+                    "a proxy reports IMDS unreachable: \(detail)",
+                    status: response.status
+                )
             }
-            throw CredentialError.authenticationFailed(Self.name, "IMDS refused the token request: \(detail)", status: response.status)
+            throw CredentialError.authenticationFailed(
+                Self.name,
+                "IMDS refused the token request: \(detail)",
+                status: response.status
+            )
         }
         return try reply.accessToken(requestTime: requestTime, credential: Self.name, status: response.status)
     }
@@ -201,10 +231,17 @@ public final class ManagedIdentityCredential: TokenCredential, CustomStringConve
         do {
             response = try await self.endpoint.httpClient.execute(request)
         } catch let error as HTTPTransportError {
-            throw CredentialError.unavailable(Self.name, "no response from the IMDS endpoint \(address): \(error.message)")
+            throw CredentialError.unavailable(
+                Self.name,
+                "no response from the IMDS endpoint \(address): \(error.message)"
+            )
         }
         if Self.isDockerDesktopUnreachable(response) {
-            throw CredentialError.unavailable(Self.name, "a proxy reports the IMDS endpoint \(address) unreachable", status: response.status)
+            throw CredentialError.unavailable(
+                Self.name,
+                "a proxy reports the IMDS endpoint \(address) unreachable",
+                status: response.status
+            )
         }
         self.imdsAnswered.withLock { $0 = true }
     }

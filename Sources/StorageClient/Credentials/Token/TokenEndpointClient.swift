@@ -15,7 +15,8 @@ struct TokenEndpointClient: Sendable {
     ///
     /// - Returns: the last reply (whatever its status), or the last connection failure.
     /// - Throws: only errors that are not an ``HTTPTransportError``, such as `CancellationError`.
-    func send(_ request: HTTPRequest, retryStatuses: Set<Int>) async throws -> Result<HTTPResponse, HTTPTransportError> {
+    func send(_ request: HTTPRequest, retryStatuses: Set<Int>) async throws -> Result<HTTPResponse, HTTPTransportError>
+    {
         var request = request
         if request.timeout == nil { request.timeout = self.retryPolicy.attemptTimeout }
         var retry = 0
@@ -40,7 +41,9 @@ struct TokenEndpointClient: Sendable {
             }
             retry += 1
             guard retry <= self.retryPolicy.maxRetries else { return outcome }
-            try await Task.sleep(for: self.retryPolicy.delay(beforeRetry: retry, status: status, retryAfter: retryAfter))
+            try await Task.sleep(
+                for: self.retryPolicy.delay(beforeRetry: retry, status: status, retryAfter: retryAfter)
+            )
         }
     }
 }

@@ -96,7 +96,11 @@ struct TokenReply: Decodable {
         } else if let absolute = self.expiresOn?.value {
             expiresOn = absolute
         } else if self.expiresIn != nil || self.expiresOn != nil {
-            throw .invalidResponse(credential, "the reply's expires_in or expires_on is not a number of seconds", status: status)
+            throw .invalidResponse(
+                credential,
+                "the reply's expires_in or expires_on is not a number of seconds",
+                status: status
+            )
         } else {
             throw .invalidResponse(credential, "the reply says neither expires_in nor expires_on", status: status)
         }

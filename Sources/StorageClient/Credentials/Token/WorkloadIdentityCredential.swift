@@ -1,6 +1,6 @@
 public import Foundation
-public import StorageHTTP
 import StorageCore
+public import StorageHTTP
 
 /// Tokens for a Microsoft Entra workload identity, as AKS injects it into a pod: a federated
 /// Kubernetes service-account token exchanged for an access token.
@@ -88,19 +88,26 @@ public struct WorkloadIdentityCredential: TokenCredential, CustomStringConvertib
     }
 
     private static func validate(
-        tenantID: String?, clientID: String?, tokenFilePath: String?, authorityHost: String
+        tenantID: String?,
+        clientID: String?,
+        tokenFilePath: String?,
+        authorityHost: String
     ) -> Result<Configuration, CredentialError> {
         var missing: [String] = []
         if tenantID == nil { missing.append("AZURE_TENANT_ID") }
         if clientID == nil { missing.append("AZURE_CLIENT_ID") }
         if tokenFilePath == nil { missing.append("AZURE_FEDERATED_TOKEN_FILE") }
         guard let tenantID, let clientID, let tokenFilePath else {
-            return .failure(.unavailable(name, "workload identity is not configured: \(missing.joined(separator: ", ")) not set"))
+            return .failure(
+                .unavailable(name, "workload identity is not configured: \(missing.joined(separator: ", ")) not set")
+            )
         }
         // Entra's rule for tenant ids; it also keeps the tenant from changing the URL's path.
         let tenantCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
         guard tenantID.allSatisfy(tenantCharacters.contains), tenantID.contains(where: { $0 != "." }) else {
-            return .failure(.unavailable(name, "the tenant id '\(CredentialError.sanitized(tenantID, limit: 80))' is not valid"))
+            return .failure(
+                .unavailable(name, "the tenant id '\(CredentialError.sanitized(tenantID, limit: 80))' is not valid")
+            )
         }
         var authority = authorityHost.trimmingCharacters(in: .whitespaces)
         if !authority.contains("://") { authority = "https://" + authority }
@@ -108,15 +115,27 @@ public struct WorkloadIdentityCredential: TokenCredential, CustomStringConvertib
         guard let components = URLComponents(string: authority), let scheme = components.scheme?.lowercased(),
             let host = components.host, !host.isEmpty
         else {
-            return .failure(.unavailable(name, "the authority host '\(CredentialError.sanitized(authorityHost, limit: 200))' is not a URL"))
+            return .failure(
+                .unavailable(
+                    name,
+                    "the authority host '\(CredentialError.sanitized(authorityHost, limit: 200))' is not a URL"
+                )
+            )
         }
         let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
         guard scheme == "https" || (scheme == "http" && loopback) else {
-            return .failure(.unavailable(name, "the authority host '\(CredentialError.sanitized(authorityHost, limit: 200))' must use https"))
+            return .failure(
+                .unavailable(
+                    name,
+                    "the authority host '\(CredentialError.sanitized(authorityHost, limit: 200))' must use https"
+                )
+            )
         }
         return .success(
             Configuration(
-                tenantID: tenantID, clientID: clientID, tokenFilePath: tokenFilePath,
+                tenantID: tenantID,
+                clientID: clientID,
+                tokenFilePath: tokenFilePath,
                 tokenURL: "\(authority)/\(tenantID)/oauth2/v2.0/token"
             )
         )
@@ -150,10 +169,18 @@ public struct WorkloadIdentityCredential: TokenCredential, CustomStringConvertib
         let reply = TokenReply.decode(response.body)
         guard response.isSuccess else {
             let detail = reply?.errorSummary(removing: [assertion]) ?? "the reply is not an OAuth error"
-            throw CredentialError.authenticationFailed(Self.name, "Microsoft Entra ID refused the token request: \(detail)", status: response.status)
+            throw CredentialError.authenticationFailed(
+                Self.name,
+                "Microsoft Entra ID refused the token request: \(detail)",
+                status: response.status
+            )
         }
         guard let reply else {
-            throw CredentialError.invalidResponse(Self.name, "Microsoft Entra ID's reply is not JSON", status: response.status)
+            throw CredentialError.invalidResponse(
+                Self.name,
+                "Microsoft Entra ID's reply is not JSON",
+                status: response.status
+            )
         }
         return try reply.accessToken(requestTime: requestTime, credential: Self.name, status: response.status)
     }
@@ -164,7 +191,10 @@ public struct WorkloadIdentityCredential: TokenCredential, CustomStringConvertib
         do {
             contents = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw .authenticationFailed(name, "cannot read the federated token file \(path): \((error as NSError).localizedDescription)")
+            throw .authenticationFailed(
+                name,
+                "cannot read the federated token file \(path): \((error as NSError).localizedDescription)"
+            )
         }
         let assertion = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !assertion.isEmpty else {
