@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Lints what the compiler does not, and installs the tools it needs first:
+#   - every Swift file's formatting, with the toolchain's `swift format` and .swift-format
+#     (format in place: `swift format format -i -p $(git ls-files '*.swift')`);
 #   - every shell script (scripts/*.sh, scripts/**/*.sh, .ci/run and any other tracked *.sh),
 #     with Debian's shellcheck;
 #   - the Dockerfile: hadolint, and checkov's Dockerfile checks;
@@ -54,6 +56,10 @@ mapfile -t scripts < <(
 )
 shopt -u nullglob globstar
 shellcheck "${scripts[@]}" || failed=1
+
+echo "==> swift format (the toolchain's, settings in .swift-format)"
+mapfile -t swift_files < <(git ls-files '*.swift')
+swift format lint --strict --parallel "${swift_files[@]}" || failed=1
 
 echo "==> hadolint Dockerfile"
 "$venv/bin/hadolint" Dockerfile || failed=1
