@@ -127,10 +127,10 @@ def test_one_trace_per_event_with_every_step_and_the_metrics(devstore_factory, t
                 assert step in names, f"{name}: no {step!r} span in its trace ({sorted(names)})"
             run = next(s for s in in_trace if s.name == "run")
             assert attributes(run).get("process.exit.code") == 0
-            # The app got the event span's context, so its own spans would join this trace.
+            # The app got the trace context of its event, so its own spans would join this trace.
             version, trace_id, span_id, _flags = traceparents[name].split("-")
             assert version == "00" and trace_id == root.trace_id.hex(), (traceparents[name], root.trace_id.hex())
-            assert span_id == root.span_id.hex()
+            assert span_id in {s.span_id.hex() for s in in_trace}, traceparents[name]
 
         assert counter(receiver.metrics, "blobflow_events_completed_total") == 2
         assert counter(receiver.metrics, "blobflow_events_received_total") >= 2

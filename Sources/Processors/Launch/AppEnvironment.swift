@@ -39,7 +39,7 @@ enum AppEnvironment {
     }
 
     /// The `BLOBFLOW_*` variables describing a job, with the input and output paths as the app
-    /// sees them, and `TRACEPARENT` (the event's span) when traces are exported.
+    /// sees them, and `TRACEPARENT` (the event's trace context) when traces are exported.
     /// `BLOBFLOW_BLOB_URL` is built from `blobEndpoint` without anything after its `?` (a SAS
     /// never reaches the app), and left out when there is no endpoint.
     static func job(
