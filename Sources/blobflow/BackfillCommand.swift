@@ -71,18 +71,11 @@ struct BackfillCommand: AsyncParsableCommand {
         let runtime = try Runtime.start(self.options, defaultLogFormat: .text)
         let store = try runtime.openStore()
         let consumer = runtime.settings.consumer
-        let account = runtime.pipeline.account
         let backfiller = Backfiller(
             container: runtime.pipeline.container(consumer.inputContainer),
             queue: runtime.pipeline.queue(consumer.queueName),
             store: store,
-            inputFilter: InputFilter(
-                accountName: account.name,
-                container: consumer.inputContainer,
-                prefix: consumer.inputPrefix,
-                excludedPrefixes: [(consumer.outputContainer, consumer.outputPrefix)],
-                blobEndpointHost: account.blobEndpointHost
-            ),
+            inputFilter: runtime.inputFilter(),
             logger: runtime.logger
         )
         let options = Backfiller.Options(

@@ -26,18 +26,11 @@ enum ReplayCommandSupport {
             limit: options.limit
         )
         let consumer = runtime.settings.consumer
-        let account = runtime.pipeline.account
         let replayer = DeadLetterReplayer(
             queue: runtime.pipeline.queue(consumer.queueName),
             poisonQueue: runtime.pipeline.queue(consumer.poisonQueueName),
             store: store,
-            inputFilter: InputFilter(
-                accountName: account.name,
-                container: consumer.inputContainer,
-                prefix: consumer.inputPrefix,
-                excludedPrefixes: [(consumer.outputContainer, consumer.outputPrefix)],
-                blobEndpointHost: account.blobEndpointHost
-            ),
+            inputFilter: runtime.inputFilter(),
             logger: runtime.logger
         )
         if let container = options.fromEventGrid {

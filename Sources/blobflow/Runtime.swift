@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlobEvents
 import Checkpoints
 import Consumer
 import Foundation
@@ -80,6 +81,20 @@ struct Runtime {
     }
 
     /// The checkpoint store, or exit 1 with a message naming the folder.
+    /// The consumer's input filter, for the operator commands that decode events or list blobs
+    /// the way the consumer would (backfill, replays).
+    func inputFilter() -> InputFilter {
+        let consumer = self.settings.consumer
+        let account = self.pipeline.account
+        return InputFilter(
+            accountName: account.name,
+            container: consumer.inputContainer,
+            prefix: consumer.inputPrefix,
+            excludedPrefixes: [(consumer.outputContainer, consumer.outputPrefix)],
+            blobEndpointHost: account.blobEndpointHost
+        )
+    }
+
     func openStore() throws -> CheckpointStore {
         do {
             return try CheckpointStore(
