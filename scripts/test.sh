@@ -9,7 +9,7 @@
 #
 # Usage: scripts/test.sh [pytest arguments...]
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 bash scripts/setup.sh || exit 1
 
