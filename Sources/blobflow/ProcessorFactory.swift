@@ -58,11 +58,26 @@ enum ProcessorFactory {
         logger: Logger
     ) -> any TransferEngine {
         let processing = settings.processing
+        // An account SAS cannot be narrowed to one blob: azcopy would carry it whole on its command
+        // line, where any process of the same user (the app) can read it. `auto` then stays native;
+        // an explicit `azcopy` is honoured with a warning (the README says what it exposes).
+        let accountSAS: Bool
+        if case .sas = pipeline.account.credential {
+            accountSAS = processing.azcopyLogin == nil
+        } else {
+            accountSAS = false
+        }
         var options = TransferOptions()
         options.concurrency = processing.transferConcurrency
         options.blockSize = Int64(processing.blockSizeMiB) * 1024 * 1024
         let native = NativeTransferEngine(pipeline: pipeline, options: options)
         guard processing.transfer != .native, let azcopyPath = processing.azcopyPath else { return native }
+        if accountSAS {
+            guard processing.transfer == .azcopy else { return native }
+            logger.warning(
+                "BLOBFLOW_TRANSFER=azcopy with an account SAS: azcopy gets that SAS on its command line, readable by the app while a transfer runs; use a key or an identity (azcopy then gets per-blob SAS), or the native engine"
+            )
+        }
         var configuration = AzCopyTransferEngine.Configuration(
             binaryPath: azcopyPath,
             workDirectory: settings.consumer.workDirectory + "/.azcopy"
