@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the blobflow command for release, with the Swift runtime and Foundation linked in
 # statically (--static-swift-stdlib), and copies it to DEST (default .build/dist). This is the
-# build the Dockerfile's build stage runs; CI runs it too (scripts/lint.sh), so a change that
-# breaks the image's build breaks CI, although no Docker engine runs there.
+# build the Dockerfile's build stage runs, so CI runs it inside the image build
+# (scripts/test-image.sh): a change that breaks the image's build breaks CI.
 #
 # The copy has its DWARF debug information stripped (function names stay, so crash backtraces
 # still name functions); set BLOBFLOW_KEEP_DEBUG_INFO=1 to keep it. The copy must then start

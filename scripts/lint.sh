@@ -110,7 +110,7 @@ if [ "${BLOBFLOW_LINT_RELEASE_BUILD:-0}" = "1" ]; then
     rm -rf "$out"
   fi
 else
-  echo "==> scripts/build-release.sh: skipped outside CI (BLOBFLOW_LINT_RELEASE_BUILD=1 runs it)"
+  echo "==> scripts/build-release.sh: skipped (BLOBFLOW_LINT_RELEASE_BUILD=1 runs it; CI builds it in scripts/test-image.sh)"
 fi
 
 if [ "$failed" -ne 0 ]; then
