@@ -231,21 +231,25 @@ def large_file(blobflow, conn, work, engine, mib):
     return result
 
 
-def latency_in_dev(blobflow, work, count, gap_max, seed):
-    """Upload -> manifest latencies (seconds) under `blobflow dev` with default settings."""
-    from azure.storage.blob import BlobServiceClient
-    folder = os.path.join(work, "dev")
+def start_dev(blobflow, folder, stderr_path):
+    """`blobflow dev` in a new `folder` with free ports and default settings, once its banner is out."""
     os.makedirs(folder)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "BLOBFLOW_"))}
     proc = subprocess.Popen([blobflow, "dev", "--blob-port", "0", "--queue-port", "0", "--drop", "drop",
                              "--outputs", "outputs", "--location", "loc"], cwd=folder, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=open(os.path.join(work, "dev.stderr.log"), "wb"), text=True)
+                            stdout=subprocess.PIPE, stderr=open(stderr_path, "wb"), text=True)
+    for line in proc.stdout:
+        if "Press Ctrl-C to stop." in line:
+            return proc
+    raise RuntimeError(f"blobflow dev exited {proc.wait()} before its banner")
+
+
+def latency_in_dev(blobflow, work, count, gap_max, seed):
+    """Upload -> manifest latencies (seconds) under `blobflow dev` with default settings."""
+    from azure.storage.blob import BlobServiceClient
+    folder = os.path.join(work, "dev")
+    proc = start_dev(blobflow, folder, os.path.join(work, "dev.stderr.log"))
     try:
-        for line in proc.stdout:
-            if "Press Ctrl-C to stop." in line:
-                break
-        else:
-            raise RuntimeError(f"blobflow dev exited {proc.wait()} before its banner")
         conn = None
         with open(os.path.join(folder, "loc", "dev.env")) as env_file:
             for line in env_file:
@@ -281,17 +285,8 @@ def drop_latency_in_dev(blobflow, work, count, gap_max, seed):
     sees them: each file is written into drop/ (open, write, close), and the clock starts when
     the write ends; it stops when outputs/<name>/_manifest.json appears on disk (polled every 5 ms)."""
     folder = os.path.join(work, "dev-drop")
-    os.makedirs(folder)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "BLOBFLOW_"))}
-    proc = subprocess.Popen([blobflow, "dev", "--blob-port", "0", "--queue-port", "0", "--drop", "drop",
-                             "--outputs", "outputs", "--location", "loc"], cwd=folder, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=open(os.path.join(work, "dev-drop.stderr.log"), "wb"), text=True)
+    proc = start_dev(blobflow, folder, os.path.join(work, "dev-drop.stderr.log"))
     try:
-        for line in proc.stdout:
-            if "Press Ctrl-C to stop." in line:
-                break
-        else:
-            raise RuntimeError(f"blobflow dev exited {proc.wait()} before its banner")
         threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # keep draining
         rng = random.Random(seed + 1)
         latencies = []

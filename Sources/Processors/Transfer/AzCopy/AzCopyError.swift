@@ -46,38 +46,25 @@ public struct AzCopyError: Error, Sendable, CustomStringConvertible {
 
     /// What kind of failure.
     public let code: Code
-    /// What went wrong, with azcopy's own error text (its error messages, the error codes of
-    /// failed transfers, the end of its log).
+    /// What went wrong: how azcopy ended and what blobflow's own check of the blob found (in pipe
+    /// mode azcopy reports nothing but its exit status).
     public let message: String
-    /// The job status azcopy reported at the end (`Failed`, `Cancelled`, `CompletedWithErrors`, ...).
-    public let jobStatus: String?
-    /// The error codes of the failed transfers as azcopy reported them (usually an HTTP status
-    /// such as `403`).
-    public let transferErrorCodes: [String]
     /// How the azcopy process ended (`exited with status 1`), when it ran.
     public let termination: String?
 
     init(
         _ code: Code,
         message: String,
-        jobStatus: String? = nil,
-        transferErrorCodes: [String] = [],
         termination: String? = nil
     ) {
         self.code = code
         self.message = message
-        self.jobStatus = jobStatus
-        self.transferErrorCodes = transferErrorCodes
         self.termination = termination
     }
 
     public var description: String {
         var text = "azcopy \(self.code): \(self.message)"
         var facts: [String] = []
-        if let jobStatus = self.jobStatus { facts.append("job status \(jobStatus)") }
-        if !self.transferErrorCodes.isEmpty {
-            facts.append("error codes \(self.transferErrorCodes.joined(separator: ", "))")
-        }
         if let termination = self.termination { facts.append("azcopy \(termination)") }
         if !facts.isEmpty { text += " (" + facts.joined(separator: "; ") + ")" }
         return text

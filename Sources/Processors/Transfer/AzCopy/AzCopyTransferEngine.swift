@@ -77,10 +77,7 @@ public struct AzCopyTransferEngine: TransferEngine {
     /// that is set does not name an executable file: a configured azcopy that is missing is not
     /// silently replaced by another.
     public static func locate(explicitPath: String?, environment: [String: String]) -> String? {
-        let searchPath = environment["PATH"] ?? AppEnvironment.defaultSearchPath
-        let currentDirectory = FileManager.default.currentDirectoryPath
-        let chosen = [explicitPath, environment["BLOBFLOW_AZCOPY"]].compactMap { $0 }.first { !$0.isEmpty } ?? "azcopy"
-        return try? ProgramLocator.locate(chosen, searchPath: searchPath, currentDirectory: currentDirectory)
+        ProgramLocator.locateAzCopy(explicitPath: explicitPath, environment: environment)
     }
 
     // MARK: Shared steps
