@@ -9,8 +9,11 @@ noop` (release build) at concurrency 4 and 32 and prints events/s.
 Give `--old-blobflow PATH` (a release build of an earlier blobflow) to measure it beside this one
 on the same mount.
 
-Needs root (for /dev/fuse), fuse3 and Debian's python3-fusepy; both are installed with apt-get
-when missing. The passthrough runs under Debian's /usr/bin/python3, which is where fusepy lives.
+The passthrough is Benchmarks/slowfs/slowfs.c, compiled here against libfuse3: a request per
+thread, so the stand-in for the share adds latency without spending the CPU the benchmark
+measures (a Python passthrough used more than one of two cores and capped the figures).
+Needs root (for /dev/fuse), fuse3, libfuse3-dev and gcc; they are installed with apt-get when
+missing.
 
 Usage: sudo python Benchmarks/share_latency_bench.py [--events 2000] [--delay-ms 2] [--skip-build]
        [--old-blobflow PATH]
@@ -29,89 +32,32 @@ from devstore_bench import ACCOUNT, KEY, start_server  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-PASSTHROUGH = r'''
-import errno, os, sys, time
-from fusepy import FUSE, FuseOSError, Operations
-
-class Slow(Operations):
-    """Every operation sleeps `delay` seconds, then does the real thing in `root`."""
-    def __init__(self, root, delay):
-        self.root, self.delay = root, delay
-    def _full(self, path):
-        time.sleep(self.delay)
-        return os.path.join(self.root, path.lstrip("/"))
-    def _call(self, fn, *args):
-        try:
-            return fn(*args)
-        except OSError as e:
-            raise FuseOSError(e.errno)
-    def access(self, path, mode):
-        if not os.access(self._full(path), mode):
-            raise FuseOSError(errno.EACCES)
-    def getattr(self, path, fh=None):
-        st = self._call(os.lstat, self._full(path))
-        return {k: getattr(st, k) for k in ("st_atime", "st_ctime", "st_gid", "st_mode", "st_mtime", "st_nlink", "st_size", "st_uid")}
-    def readdir(self, path, fh):
-        return [".", ".."] + self._call(os.listdir, self._full(path))
-    def mkdir(self, path, mode):
-        return self._call(os.mkdir, self._full(path), mode)
-    def rmdir(self, path):
-        return self._call(os.rmdir, self._full(path))
-    def unlink(self, path):
-        return self._call(os.unlink, self._full(path))
-    def rename(self, old, new):
-        return self._call(os.rename, self._full(old), self._full(new))
-    def utimens(self, path, times=None):
-        return self._call(os.utime, self._full(path), times)
-    def chmod(self, path, mode):
-        return self._call(os.chmod, self._full(path), mode)
-    def truncate(self, path, length, fh=None):
-        return self._call(os.truncate, self._full(path), length)
-    def statfs(self, path):
-        st = os.statvfs(self._full(path))
-        return {k: getattr(st, k) for k in ("f_bavail", "f_bfree", "f_blocks", "f_bsize", "f_favail", "f_ffree", "f_files", "f_flag", "f_frsize", "f_namemax")}
-    def open(self, path, flags):
-        return self._call(os.open, self._full(path), flags)
-    def create(self, path, mode, fi=None):
-        # The kernel asks only after its lookup missed; O_EXCL keeps two racing creators apart.
-        return self._call(os.open, self._full(path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    def read(self, path, length, offset, fh):
-        time.sleep(self.delay)
-        os.lseek(fh, offset, os.SEEK_SET)
-        return os.read(fh, length)
-    def write(self, path, data, offset, fh):
-        time.sleep(self.delay)
-        os.lseek(fh, offset, os.SEEK_SET)
-        return os.write(fh, data)
-    def flush(self, path, fh):
-        time.sleep(self.delay)
-    def fsync(self, path, datasync, fh):
-        time.sleep(self.delay)
-        return self._call(os.fsync, fh)
-    def release(self, path, fh):
-        time.sleep(self.delay)
-        return os.close(fh)
-
-root, mountpoint, delay = sys.argv[1], sys.argv[2], float(sys.argv[3])
-FUSE(Slow(root, delay), mountpoint, foreground=True, nothreads=False)
-'''
+SLOWFS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "slowfs", "slowfs.c")
 
 
 def ensure_fuse():
-    """Installs fuse3 and python3-fusepy with apt-get when they are missing."""
-    has_fusepy = subprocess.run(["/usr/bin/python3", "-c", "import fusepy"], capture_output=True).returncode == 0
-    if shutil.which("fusermount3") and has_fusepy:
+    """Installs fuse3 and libfuse3-dev with apt-get when they are missing."""
+    have = shutil.which("fusermount3") and subprocess.run(
+        ["pkg-config", "--exists", "fuse3"], capture_output=True).returncode == 0
+    if have:
         return
     subprocess.run(["apt-get", "update"], check=True)
-    subprocess.run(["apt-get", "install", "-y", "fuse3", "python3-fusepy"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "fuse3", "libfuse3-dev", "pkg-config", "gcc"], check=True)
+
+
+def build_slowfs(folder):
+    """Compiles the passthrough (Benchmarks/slowfs/slowfs.c); returns the program's path."""
+    program = os.path.join(folder, "slowfs")
+    flags = subprocess.run(["pkg-config", "fuse3", "--cflags", "--libs"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    subprocess.run(["gcc", "-O2", "-o", program, SLOWFS] + flags, check=True)
+    return program
 
 
 def mount(backing, mountpoint, delay_ms, log_path):
-    script = os.path.join(os.path.dirname(log_path), "passthrough.py")
-    with open(script, "w") as f:
-        f.write(PASSTHROUGH)
+    program = build_slowfs(os.path.dirname(log_path))
     log = open(log_path, "w")
-    proc = subprocess.Popen(["/usr/bin/python3", script, backing, mountpoint, str(delay_ms / 1000)], stdout=log, stderr=log)
+    proc = subprocess.Popen([program, backing, mountpoint, str(delay_ms)], stdout=log, stderr=log)
     deadline = time.monotonic() + 20
     while not os.path.ismount(mountpoint):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -162,7 +108,7 @@ def main():
                 busy = max(0.001, seconds - 2.0)
                 results.append((label, concurrency, args.events / busy, busy))
     finally:
-        subprocess.run(["fusermount", "-u", mountpoint])
+        subprocess.run(["fusermount3", "-u", mountpoint])
         fuse.wait(timeout=20)
         server.terminate()
         server.wait()
