@@ -84,7 +84,7 @@ struct MessageBody {
             )
         }
         do {
-            return try JSONDecoder().decode(JSONDocument.self, from: self.json)
+            return try JSONReader.document(Array(self.json))
         } catch {
             let text = String(decoding: self.json, as: UTF8.self)
             if shape.isUnterminated {
