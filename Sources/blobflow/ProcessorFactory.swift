@@ -19,10 +19,8 @@ enum ProcessorFactory {
             configuration.outputPrefix = consumer.outputPrefix
             configuration.blobEndpoint = pipeline.account.blobEndpoint
             configuration.inheritedEnvironment = settings.environment
-            return CommandProcessor(
-                configuration: configuration,
-                engine: Self.transferEngine(settings, pipeline: pipeline, logger: logger)
-            )
+            let engines = Self.transferEngines(settings, pipeline: pipeline, logger: logger)
+            return CommandProcessor(configuration: configuration, engine: engines.data, recordEngine: engines.records)
         case .container:
             let processing = settings.processing
             var configuration = ContainerProcessor.Configuration(
@@ -45,18 +43,23 @@ enum ProcessorFactory {
             for problem in configuration.problems {
                 logger.warning("container settings: \(problem)")
             }
+            let engines = Self.transferEngines(settings, pipeline: pipeline, logger: logger)
             return ContainerProcessor(
                 configuration: configuration,
-                transfer: Self.transferEngine(settings, pipeline: pipeline, logger: logger)
+                transfer: engines.data,
+                recordTransfer: engines.records
             )
         }
     }
 
-    static func transferEngine(
+    /// The engine for the event's blob and the app's files (`data`), and the one for blobflow's
+    /// own records of each run, the app's log and the manifest (`records`): always the native
+    /// engine, since two small uploads per event through azcopy would cost two process starts.
+    static func transferEngines(
         _ settings: BlobflowSettings,
         pipeline: StoragePipeline,
         logger: Logger
-    ) -> any TransferEngine {
+    ) -> (data: any TransferEngine, records: any TransferEngine) {
         let processing = settings.processing
         // An account SAS cannot be narrowed to one blob: azcopy would carry it whole on its command
         // line, where any process of the same user (the app) can read it. `auto` then stays native;
@@ -71,9 +74,9 @@ enum ProcessorFactory {
         options.concurrency = processing.transferConcurrency
         options.blockSize = Int64(processing.blockSizeMiB) * 1024 * 1024
         let native = NativeTransferEngine(pipeline: pipeline, options: options)
-        guard processing.transfer != .native, let azcopyPath = processing.azcopyPath else { return native }
+        guard processing.transfer != .native, let azcopyPath = processing.azcopyPath else { return (native, native) }
         if accountSAS {
-            guard processing.transfer == .azcopy else { return native }
+            guard processing.transfer == .azcopy else { return (native, native) }
             logger.warning(
                 "BLOBFLOW_TRANSFER=azcopy with an account SAS: azcopy gets that SAS on its command line, readable by the app while a transfer runs; use a key or an identity (azcopy then gets per-blob SAS), or the native engine"
             )
@@ -87,6 +90,6 @@ enum ProcessorFactory {
         configuration.inheritedEnvironment = settings.environment
         if let login = processing.azcopyLogin { configuration.authorization = .autoLogin(login) }
         let azcopy = AzCopyTransferEngine(configuration: configuration, pipeline: pipeline, logger: logger)
-        return processing.transfer == .auto ? SizeRoutedTransferEngine(small: native, large: azcopy) : azcopy
+        return (processing.transfer == .auto ? SizeRoutedTransferEngine(small: native, large: azcopy) : azcopy, native)
     }
 }

@@ -649,7 +649,7 @@ struct AzCopyTransferEngineTests {
                 "PATH": "/usr/bin", "HOME": "/srv/run", "HTTPS_PROXY": "http://proxy:3128", "AZCOPY_BUFFER_GB": "1",
                 "AZCOPY_LOG_LOCATION": "/srv/run/logs", "AZCOPY_JOB_PLAN_LOCATION": "/srv/run/plans",
                 "AZCOPY_DISABLE_SYSLOG": "true",
-                "AZCOPY_CONCURRENCY_VALUE": "8",
+                "AZCOPY_CONCURRENCY_VALUE": "8", "GOGC": "off", "GOMEMLIMIT": "64MiB",
             ]
         )
         let msi = AzCopyEnvironment.build(

@@ -8,6 +8,27 @@ import Testing
 
 @Suite("Command processor against the development server", .serialized, .timeLimit(.minutes(2)))
 struct CommandProcessorTests {
+    @Test("the app's files go through the transfer engine, blobflow's log and manifest through the record engine")
+    func recordEngine() async throws {
+        try await ProcessorFixture.with { fixture in
+            let app = try fixture.script("app.sh", "printf 'x' > \"$2/out.txt\"")
+            let engine = fixture.engine()
+            let records = fixture.engine()
+            let processor = CommandProcessor(
+                configuration: fixture.configuration(app, arguments: ["{input}", "{output}"]),
+                engine: engine,
+                recordEngine: records
+            )
+            let item = try await fixture.upload("in.txt")
+            let result = try await fixture.run(processor, item)
+            #expect(result.outputs.map(\.name) == ["in.txt/out.txt", "in.txt/_blobflow.log", "in.txt/_manifest.json"])
+            #expect(engine.uploads == ["in.txt/out.txt"])
+            #expect(engine.downloads.count == 1)
+            #expect(records.uploads == ["in.txt/_blobflow.log", "in.txt/_manifest.json"])
+            #expect(records.downloads.isEmpty)
+        }
+    }
+
     @Test("runs the app, uploads nested outputs with source metadata, then the log, then the manifest")
     func success() async throws {
         try await ProcessorFixture.with { fixture in

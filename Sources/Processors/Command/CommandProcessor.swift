@@ -21,19 +21,24 @@ public struct CommandProcessor: Processor {
 
     /// What to run and where outputs go.
     public let configuration: Configuration
-    /// How blobs are downloaded and uploaded.
+    /// How the event's blob is downloaded and the app's files uploaded.
     public let engine: any TransferEngine
+    /// How blobflow's own records of a run (the app's log, the manifest) are uploaded.
+    public let recordEngine: any TransferEngine
 
-    /// Creates the processor.
-    public init(configuration: Configuration, engine: any TransferEngine) {
+    /// Creates the processor. `recordEngine` uploads the app's log and the manifest (`engine`
+    /// when nil).
+    public init(configuration: Configuration, engine: any TransferEngine, recordEngine: (any TransferEngine)? = nil) {
         self.configuration = configuration
         self.engine = engine
+        self.recordEngine = recordEngine ?? engine
     }
 
     public func process(_ job: ProcessingJob, context: ProcessingContext) async throws -> ProcessingResult {
         let steps = AppJob(
             processor: self.name,
             engine: self.engine,
+            recordEngine: self.recordEngine,
             destination: .init(
                 container: self.configuration.outputContainer,
                 prefix: self.configuration.outputPrefix,

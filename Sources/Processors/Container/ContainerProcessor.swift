@@ -35,19 +35,28 @@ public struct ContainerProcessor: Processor {
 
     /// What to run and where outputs go.
     public let configuration: Configuration
-    /// How blobs are downloaded and uploaded.
+    /// How the event's blob is downloaded and the app's files uploaded.
     public let transfer: any TransferEngine
+    /// How blobflow's own records of a run (the app's log, the manifest) are uploaded.
+    public let recordTransfer: any TransferEngine
 
-    /// Creates the processor.
-    public init(configuration: Configuration, transfer: any TransferEngine) {
+    /// Creates the processor. `recordTransfer` uploads the app's log and the manifest
+    /// (`transfer` when nil).
+    public init(
+        configuration: Configuration,
+        transfer: any TransferEngine,
+        recordTransfer: (any TransferEngine)? = nil
+    ) {
         self.configuration = configuration
         self.transfer = transfer
+        self.recordTransfer = recordTransfer ?? transfer
     }
 
     public func process(_ job: ProcessingJob, context: ProcessingContext) async throws -> ProcessingResult {
         let steps = AppJob(
             processor: self.name,
             engine: self.transfer,
+            recordEngine: self.recordTransfer,
             destination: .init(
                 container: self.configuration.outputContainer,
                 prefix: self.configuration.outputPrefix,

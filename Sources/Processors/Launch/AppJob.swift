@@ -8,8 +8,12 @@ import Processing
 struct AppJob: Sendable {
     /// The processor's name, for the manifest.
     let processor: String
-    /// How blobs are downloaded and uploaded.
+    /// How the event's blob is downloaded and the app's files uploaded.
     let engine: any TransferEngine
+    /// How blobflow's own records of a run (the app's log, the manifest) are uploaded: two small
+    /// files per event, for which starting an external tool (azcopy) would cost more than the
+    /// upload itself.
+    let recordEngine: any TransferEngine
     /// Where outputs go.
     let destination: StagingSteps.Destination
     /// Whether an app that exits 0 without writing any file fails.
@@ -26,7 +30,13 @@ struct AppJob: Sendable {
     ) async throws -> ProcessingResult {
         let layout = WorkLayout(root: job.workDirectory)
         let resumeFrom = job.resumeFrom
-        let staging = StagingSteps(engine: self.engine, item: job.item, layout: layout, logger: context.logger)
+        let staging = StagingSteps(
+            engine: self.engine,
+            recordEngine: self.recordEngine,
+            item: job.item,
+            layout: layout,
+            logger: context.logger
+        )
 
         let input = try await staging.stageInput(resumeFrom: resumeFrom)
         if input.downloaded {

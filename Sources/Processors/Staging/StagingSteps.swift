@@ -51,7 +51,11 @@ struct StagingSteps: Sendable {
     /// App outputs uploaded at once (each may itself use parallel blocks).
     static let uploadConcurrency = 4
 
+    /// Moves the event's blob and the app's files.
     let engine: any TransferEngine
+    /// Uploads blobflow's own records of the run: the app's log and the manifest (see
+    /// ``AppJob/recordEngine``).
+    let recordEngine: any TransferEngine
     let item: BlobWorkItem
     let layout: WorkLayout
     let logger: Logger
@@ -192,7 +196,8 @@ struct StagingSteps: Sendable {
             log,
             as: OutputNaming.join([base, OutputNaming.logName]),
             container: destination.container,
-            contentType: "text/plain"
+            contentType: "text/plain",
+            engine: self.recordEngine
         )
         let uploadSeconds = (ContinuousClock.now - started).fractionalSeconds
 
@@ -222,7 +227,8 @@ struct StagingSteps: Sendable {
             self.layout.manifestFile,
             as: OutputNaming.join([base, OutputNaming.manifestName]),
             container: destination.container,
-            contentType: "application/json"
+            contentType: "application/json",
+            engine: self.recordEngine
         )
         let outputs = uploaded + [logOutput, manifestOutput]
         let seconds = (ContinuousClock.now - started).fractionalSeconds
@@ -277,10 +283,11 @@ struct StagingSteps: Sendable {
         _ path: String,
         as blobName: String,
         container: String,
-        contentType: String
+        contentType: String,
+        engine: (any TransferEngine)? = nil
     ) async throws -> ProcessingOutput {
         do {
-            return try await self.engine.upload(
+            return try await (engine ?? self.engine).upload(
                 file: path,
                 to: blobName,
                 container: container,
