@@ -16,8 +16,8 @@ enum AzCopyPipe {
     struct Moved: Sendable, Hashable {
         /// The number of bytes.
         var size: Int64
-        /// Their MD5.
-        var md5: [UInt8]
+        /// Their MD5; nil when they were not hashed (a download of a blob without Content-MD5).
+        var md5: [UInt8]?
     }
 
     /// Why the bytes stopped before the end.
@@ -56,15 +56,15 @@ enum AzCopyPipe {
     }
 
     /// Reads `descriptor` to its end into a new file at `path` (replacing any file there),
-    /// hashing as it writes. Does not close `descriptor`.
-    static func receive(from descriptor: Int32, into path: String) async -> Result<Moved, Failure> {
+    /// hashing as it writes when `hashing`. Does not close `descriptor`.
+    static func receive(from descriptor: Int32, into path: String, hashing: Bool) async -> Result<Moved, Failure> {
         await Self.onThread(named: "blobflow-azcopy-receive") {
             let file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o666)
             guard file >= 0 else {
                 return .failure(.localFile(LocalFileError(operation: "cannot create", path: path, errno: errno)))
             }
             defer { close(file) }
-            return Self.pump(from: descriptor) { buffer, count in
+            return Self.pump(from: descriptor, hashing: hashing) { buffer, count in
                 var offset = 0
                 while offset < count {
                     let written = write(file, buffer + offset, count - offset)
@@ -100,6 +100,7 @@ enum AzCopyPipe {
             }
             let result = Self.pump(
                 from: file,
+                hashing: true,
                 readError: { LocalFileError(operation: "cannot read", path: path, errno: $0) }
             ) { buffer, count in
                 var offset = 0
@@ -118,9 +119,11 @@ enum AzCopyPipe {
         }
     }
 
-    /// Reads `source` to its end in chunks, handing each to `consume` and hashing it.
+    /// Reads `source` to its end in chunks, handing each to `consume` and hashing it when
+    /// `hashing`.
     private static func pump(
         from source: Int32,
+        hashing: Bool,
         readError: (Int32) -> LocalFileError = {
             LocalFileError(operation: "cannot read from", path: "azcopy's output", errno: $0)
         },
@@ -138,10 +141,10 @@ enum AzCopyPipe {
             }
             if count == 0 { break }
             if let failure = consume(buffer.baseAddress!, count) { return .failure(failure) }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            if hashing { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count])) }
             size += Int64(count)
         }
-        return .success(Moved(size: size, md5: Array(hasher.finalize())))
+        return .success(Moved(size: size, md5: hashing ? Array(hasher.finalize()) : nil))
     }
 
     /// Runs blocking work on a thread of its own, never on the cooperative pool.

@@ -25,8 +25,9 @@ struct AzCopyRunner: Sendable {
 
     /// Where the bytes of a pipe-mode run go or come from.
     enum Stream: Sendable {
-        /// azcopy's stdout into a new file at this path (`--from-to BlobPipe`).
-        case download(to: String)
+        /// azcopy's stdout into a new file at this path (`--from-to BlobPipe`), hashed on the way
+        /// when `hashing`.
+        case download(to: String, hashing: Bool)
         /// This file into azcopy's stdin (`--from-to PipeBlob`).
         case upload(from: String)
     }
@@ -106,7 +107,8 @@ struct AzCopyRunner: Sendable {
             }
             group.addTask {
                 switch stream {
-                case .download(let path): return .moved(await AzCopyPipe.receive(from: mine, into: path))
+                case .download(let path, let hashing):
+                    return .moved(await AzCopyPipe.receive(from: mine, into: path, hashing: hashing))
                 case .upload(let path): return .moved(await AzCopyPipe.send(file: path, to: mine))
                 }
             }

@@ -16,9 +16,11 @@ extension AzCopyTransferEngine {
         let after: BlobProperties
         let moved: AzCopyPipe.Moved
         do {
+            // Only a stored Content-MD5 gives the bytes' MD5 a use (large blobs uploaded in blocks
+            // have none); hashing on the receiving thread would slow every byte.
             let run = try await self.runner.runPiped(
                 AzCopyArguments.pipeDownload(from: url),
-                stream: .download(to: path),
+                stream: .download(to: path, hashing: before.contentMD5 != nil),
                 scrubber: scrubber
             )
             switch run.moved {
@@ -49,7 +51,7 @@ extension AzCopyTransferEngine {
                 throw StorageError.integrity(
                     operation: "AzCopyDownload",
                     message:
-                        "the bytes azcopy delivered have MD5 \(Data(moved.md5).base64EncodedString()) where version \(after.eTag) "
+                        "the bytes azcopy delivered have MD5 \(moved.md5.map { Data($0).base64EncodedString() } ?? "unknown") where version \(after.eTag) "
                         + "stores Content-MD5 \(Data(stored).base64EncodedString())"
                 )
             }

@@ -48,6 +48,6 @@ extension AzCopyTransferEngine {
             contentMD5: sent.md5,
             ifMatch: stored.eTag
         )
-        return ProcessingOutput(name: blobName, size: sent.size, md5: Data(sent.md5).base64EncodedString())
+        return ProcessingOutput(name: blobName, size: sent.size, md5: sent.md5.map { Data($0).base64EncodedString() })
     }
 }
