@@ -144,8 +144,10 @@ def combined_rss_sampler(pid, result, stop):
         time.sleep(0.02)
 
 
-def run_engine(blobflow, conn, work, engine, files, concurrency, command=None, sampler_target=vmhwm_sampler, tag=""):
-    """One `blobflow run` over the queued events; returns a dict of figures."""
+def run_engine(blobflow, conn, work, engine, files, concurrency, command=None, sampler_target=vmhwm_sampler, tag="",
+               checkpoint_dir=None, work_dir=None, wrapper=()):
+    """One `blobflow run` over the queued events; returns a dict of figures. The checkpoint and work
+    folders default to folders in `work`; `wrapper` is a command line to run blobflow under."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "BLOBFLOW_"))}
     env.update({
         "AZURE_STORAGE_CONNECTION_STRING": conn,
@@ -154,8 +156,8 @@ def run_engine(blobflow, conn, work, engine, files, concurrency, command=None, s
         "BLOBFLOW_CONCURRENCY": str(concurrency),
         "BLOBFLOW_TRANSFER": engine,
         "BLOBFLOW_AZCOPY": AZCOPY,
-        "BLOBFLOW_CHECKPOINT_DIR": os.path.join(work, f"checkpoints-{engine}{tag}"),
-        "BLOBFLOW_WORK_DIR": os.path.join(work, f"work-{engine}{tag}"),
+        "BLOBFLOW_CHECKPOINT_DIR": checkpoint_dir or os.path.join(work, f"checkpoints-{engine}{tag}"),
+        "BLOBFLOW_WORK_DIR": work_dir or os.path.join(work, f"work-{engine}{tag}"),
         "BLOBFLOW_MAX_POLL_INTERVAL": "250ms",
         "BLOBFLOW_REPLICA_ID": "bench",
         "BLOBFLOW_LOG_FORMAT": "json",
@@ -165,8 +167,8 @@ def run_engine(blobflow, conn, work, engine, files, concurrency, command=None, s
     hwm, stop = [0.0], threading.Event()
     started_wall, started = time.time(), time.monotonic()
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([blobflow, "run", "--exit-when-idle", f"{IDLE:g}s"], env=env, stdout=log, stderr=log,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(list(wrapper) + [blobflow, "run", "--exit-when-idle", f"{IDLE:g}s"], env=env,
+                                stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         sampler = threading.Thread(target=sampler_target, args=(proc.pid, hwm, stop), daemon=True)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -195,7 +197,7 @@ def run_engine(blobflow, conn, work, engine, files, concurrency, command=None, s
             for step, values in steps.items():
                 values.append(manifest["timings"][step])
             newest = max(newest, datetime.fromisoformat(manifest["completedAt"].replace("Z", "+00:00")).timestamp())
-    dead = os.path.join(work, f"checkpoints-{engine}{tag}", "deadletters")
+    dead = os.path.join(checkpoint_dir or os.path.join(work, f"checkpoints-{engine}{tag}"), "deadletters")
     return {
         "engine": engine, "files": len(files), "manifests": len(manifests), "missing": missing,
         "exit_codes": exit_codes, "dead_letters": len(os.listdir(dead)) if os.path.isdir(dead) else 0,

@@ -9,6 +9,15 @@ noop` (release build) at concurrency 4 and 32 and prints events/s.
 Give `--old-blobflow PATH` (a release build of an earlier blobflow) to measure it beside this one
 on the same mount.
 
+Then the production configuration end to end (`--files N`, default 200; 0 skips it): N small files
+(1-10 KiB) uploaded into `input` of a development server with its Event Grid subscription, run
+through the command processor and the sample app at concurrency 8, once per configuration:
+checkpoints and work folder on the share (the image's default) with `BLOBFLOW_TRANSFER=auto` (small
+files go through blobflow's engine) and with `azcopy`, and with the work folder on local disk.
+It prints files/s, the mean seconds per step from the manifests, and the file operations per file
+on the share (every system call naming a path or descriptor under the mount, counted with
+`strace -f -y` over 40 files: blobflow's, the app's and azcopy's).
+
 The passthrough is Benchmarks/slowfs/slowfs.c, compiled here against libfuse3: a request per
 thread, so the stand-in for the share adds latency without spending the CPU the benchmark
 measures (a Python passthrough used more than one of two cores and capped the figures).
@@ -16,7 +25,7 @@ Needs root (for /dev/fuse), fuse3, libfuse3-dev and gcc; they are installed with
 missing.
 
 Usage: sudo python Benchmarks/share_latency_bench.py [--events 2000] [--delay-ms 2] [--skip-build]
-       [--old-blobflow PATH]
+       [--old-blobflow PATH] [--files 200]
 """
 import argparse
 import os
@@ -29,6 +38,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from consumer_bench import fill, run_blobflow  # noqa: E402
 from devstore_bench import ACCOUNT, KEY, start_server  # noqa: E402
+from processor_bench import run_engine, small_files, start_devstore, upload_all, queue_depth  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -66,6 +76,52 @@ def mount(backing, mountpoint, delay_ms, log_path):
     return proc
 
 
+CONFIGURATIONS = [
+    # (label, BLOBFLOW_TRANSFER, work folder on the share)
+    ("auto, work folder on the share (default)", "auto", True),
+    ("azcopy, work folder on the share", "azcopy", True),
+    ("auto, work folder on local disk", "auto", False),
+]
+
+
+def production_runs(blobflow, mountpoint, work, count, seed=11):
+    """The command processor and the sample app with checkpoints on the share; see the docstring."""
+    folder = os.path.join(work, "processor-store")
+    server, blob, queue = start_devstore(blobflow, folder)
+    conn = (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
+            f"BlobEndpoint={blob};QueueEndpoint={queue};")
+    results = []
+    try:
+        for index, (label, engine, work_on_share) in enumerate(CONFIGURATIONS):
+            for traced in (False, True):
+                files = small_files(f"share{index}{'t' if traced else ''}", 40 if traced else count, seed + index)
+                print(f"{label}{', traced' if traced else ''}: uploading {len(files)} files ...", flush=True)
+                upload_all(conn, files)
+                deadline = time.monotonic() + 60
+                while queue_depth(conn) < len(files) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                share = os.path.join(mountpoint, f"production-{index}{'-traced' if traced else ''}")
+                local = os.path.join(work, f"local-work-{index}{'-traced' if traced else ''}")
+                trace = os.path.join(work, f"production-{index}.strace")
+                wrapper = ["strace", "-f", "-y", "-qq", "-e", "trace=%file,%desc", "-o", trace] if traced else ()
+                result = run_engine(blobflow, conn, work, engine, files, 8, tag=f"-share{index}",
+                                    checkpoint_dir=share, work_dir=(share + "/work") if work_on_share else local,
+                                    wrapper=wrapper)
+                if result["missing"]:
+                    raise RuntimeError(f"{len(result['missing'])} files got no manifest ({label})")
+                if traced:
+                    with open(trace, errors="replace") as lines:
+                        calls = sum(1 for line in lines if mountpoint in line)
+                    results[-1]["operations"] = calls / len(files)
+                else:
+                    result["label"] = label
+                    results.append(result)
+    finally:
+        server.terminate()
+        server.wait()
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2000)
@@ -73,6 +129,8 @@ def main():
     parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 32])
     parser.add_argument("--old-blobflow", help="a release build of an earlier blobflow to measure beside this one")
     parser.add_argument("--blobflow", help="the blobflow to measure (default: this package's release build)")
+    parser.add_argument("--files", type=int, default=200,
+                        help="small files through the command processor per configuration (0: none)")
     parser.add_argument("--skip-build", action="store_true")
     args = parser.parse_args()
     ensure_fuse()
@@ -107,6 +165,7 @@ def main():
                 seconds, rss, _ = run_blobflow(binary, env, os.path.join(work, f"{queue}.log"))
                 busy = max(0.001, seconds - 2.0)
                 results.append((label, concurrency, args.events / busy, busy))
+        production = production_runs(blobflow, mountpoint, work, args.files) if args.files else []
     finally:
         subprocess.run(["fusermount3", "-u", mountpoint])
         fuse.wait(timeout=20)
@@ -118,6 +177,14 @@ def main():
           f"{args.events} noop events per run, development server on 127.0.0.1, {os.cpu_count()} cores")
     for label, concurrency, rate, busy in results:
         print(f"  {label}, concurrency {concurrency:3d}: {rate:8.0f} events/s   ({busy:.1f} s)")
+    if production:
+        print(f"\n{args.files} files of 1-10 KiB through the command processor and the sample app, concurrency 8, "
+              f"checkpoints on the same share ({args.delay_ms:g} ms per operation)")
+        for result in production:
+            steps = result["steps"]
+            print(f"  {result['label']}: {result['files'] / result['busy']:6.1f} files/s; per file: download "
+                  f"{steps['download']:.3f} s, app {steps['process']:.3f} s, upload {steps['upload']:.3f} s; "
+                  f"{result['operations']:.0f} file operations on the share; peak RSS {result['rss']:.0f} MiB")
 
 
 if __name__ == "__main__":
