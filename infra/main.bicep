@@ -145,7 +145,7 @@ param visibilityTimeoutSeconds int = 300
 @description('BLOBFLOW_MAX_DEQUEUE_COUNT: attempts before an event is dead-lettered.')
 param maxDequeueCount int = 5
 
-@description('BLOBFLOW_WORK_DIR (staging). Empty: blobflow\'s default, CHECKPOINT_DIR/work on the share, so a retry on another replica resumes a finished download.')
+@description('BLOBFLOW_WORK_DIR (staging). Empty: the image\'s default, /var/lib/blobflow/work on an EmptyDir volume of each replica (staging on the share costs ten times the share operations per file). A folder under /mnt/azurefiles/blobflow lets a retry on another replica resume a finished download.')
 param workDir string = ''
 
 @allowed([

@@ -260,10 +260,12 @@ storage prepare
 say "ok: the development server (blobflow devstore from the image) answers on 127.0.0.1:$blob_port and :$queue_port"
 
 checkpoints="$work/checkpoints"
-mkdir -p "$checkpoints"
-chown 10001:10001 "$checkpoints" 2>/dev/null || "${sudo_cmd[@]}" chown 10001:10001 "$checkpoints"
+staging="$work/staging"  # the local work folder, as the EmptyDir volume of Container Apps
+mkdir -p "$checkpoints" "$staging"
+chown 10001:10001 "$checkpoints" "$staging" 2>/dev/null || "${sudo_cmd[@]}" chown 10001:10001 "$checkpoints" "$staging"
 run_args=(--network host --user 10001:10001 --read-only
   -v "$checkpoints:/mnt/azurefiles/blobflow"
+  -v "$staging:/var/lib/blobflow/work"
   -e AZURE_STORAGE_CONNECTION_STRING
   -e BLOBFLOW_PROCESSOR=command
   -e "BLOBFLOW_COMMAND=/app/app.sh {input} {output}"
@@ -286,6 +288,8 @@ records=$(find "$checkpoints/records" -name '*.json' 2>/dev/null | wc -l)
 [ "$records" -ge 2 ] || fail "expected 2 checkpoint records in the checkpoint volume, found $records"
 owner=$(find "$checkpoints/records" -name '*.json' -printf '%u\n' | sort -u | tr '\n' ' ')
 say "ok: $records checkpoint records written to the volume (owner uid: $owner)"
+[ ! -e "$checkpoints/work" ] || fail "the work folder is on the checkpoint volume; the image stages on /var/lib/blobflow/work"
+say "ok: downloads and outputs were staged in the local work folder, not on the checkpoint volume"
 
 podman exec "$consumer" blobflow healthcheck >/dev/null || fail "blobflow healthcheck failed"
 podman healthcheck run "$consumer" >/dev/null || fail "the image's HEALTHCHECK reported unhealthy"
@@ -305,7 +309,7 @@ if podman exec "$consumer" sh -c 'echo x > /usr/local/bin/x' 2>/dev/null \
   || podman exec "$consumer" sh -c 'echo x > /home/blobflow/x' 2>/dev/null; then
   fail "the root file system is writable"
 fi
-say "ok: the root file system is read-only; only the checkpoint volume (and the work folder on it) is written"
+say "ok: the root file system is read-only; only the checkpoint volume and the work folder are written"
 
 stop_started=$(date +%s)
 podman stop -t 60 "$consumer" >/dev/null 2>"$work/podman-stop.log" || { cat "$work/podman-stop.log" >&2; fail "podman stop failed"; }

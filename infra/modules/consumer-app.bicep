@@ -121,6 +121,11 @@ resource app 'Microsoft.App/containerApps@2025-01-01' = {
               volumeName: 'checkpoints'
               mountPath: '/mnt/azurefiles'
             }
+            {
+              // The image's BLOBFLOW_WORK_DIR: downloads and app outputs stay off the share.
+              volumeName: 'work'
+              mountPath: '/var/lib/blobflow/work'
+            }
           ]
         }
       ]
@@ -147,6 +152,10 @@ resource app 'Microsoft.App/containerApps@2025-01-01' = {
           storageType: 'AzureFile'
           storageName: storageName
           mountOptions: mountOptions
+        }
+        {
+          name: 'work'
+          storageType: 'EmptyDir'
         }
       ]
     }

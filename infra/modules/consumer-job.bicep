@@ -121,6 +121,11 @@ resource job 'Microsoft.App/jobs@2025-01-01' = {
               volumeName: 'checkpoints'
               mountPath: '/mnt/azurefiles'
             }
+            {
+              // The image's BLOBFLOW_WORK_DIR: downloads and app outputs stay off the share.
+              volumeName: 'work'
+              mountPath: '/var/lib/blobflow/work'
+            }
           ]
         }
       ]
@@ -130,6 +135,10 @@ resource job 'Microsoft.App/jobs@2025-01-01' = {
           storageType: 'AzureFile'
           storageName: storageName
           mountOptions: mountOptions
+        }
+        {
+          name: 'work'
+          storageType: 'EmptyDir'
         }
       ]
     }
