@@ -51,7 +51,8 @@ let package = Package(
 
         // MARK: Libraries
 
-        /// Wire primitives shared by the server and the client: dates, percent-encoding.
+        /// Wire primitives shared by the server, the client and the daemon: dates, entity tags,
+        /// percent-encoding.
         .target(
             name: "StorageCore",
             swiftSettings: swiftSettings
@@ -148,6 +149,7 @@ let package = Package(
                 "BlobEvents",
                 "Processing",
                 "StorageClient",
+                "StorageCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

@@ -1,6 +1,7 @@
 import BlobEvents
 import Crypto
 import Processing
+import StorageCore
 
 /// The name and labels of the container one attempt runs in.
 ///
@@ -24,7 +25,7 @@ struct ContainerIdentity: Sendable {
         self.labels = [
             ("blobflow.event-id", URLText.encodePath(item.eventID)),
             ("blobflow.source", URLText.encodePath(item.container + "/" + item.blobName)),
-            ("blobflow.etag", URLText.encodePath(StagingSteps.unquoted(item.eTag))),
+            ("blobflow.etag", URLText.encodePath(EntityTag.unquoted(item.eTag))),
             ("blobflow.attempt", String(job.attempt)),
         ]
     }

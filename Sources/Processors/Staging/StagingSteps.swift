@@ -2,6 +2,7 @@ import BlobEvents
 import Logging
 import Processing
 import StorageClient
+import StorageCore
 import Tracing
 
 /// The halves of a job every app runner shares: staging the event's blob as a local file, and
@@ -201,7 +202,7 @@ struct StagingSteps: Sendable {
             source: .init(
                 container: self.item.container,
                 blob: self.item.blobName,
-                eTag: Self.unquoted(self.item.eTag),
+                eTag: EntityTag.unquoted(self.item.eTag),
                 contentLength: self.item.contentLength,
                 eventId: self.item.eventID
             ),
@@ -303,7 +304,7 @@ struct StagingSteps: Sendable {
         [
             "blobflow_source_container": URLText.encodePath(self.item.container),
             "blobflow_source_blob": URLText.encodePath(self.item.blobName),
-            "blobflow_source_etag": URLText.encodePath(Self.unquoted(self.item.eTag)),
+            "blobflow_source_etag": URLText.encodePath(EntityTag.unquoted(self.item.eTag)),
             "blobflow_event_id": URLText.encodePath(self.item.eventID),
         ]
     }
@@ -351,9 +352,5 @@ struct StagingSteps: Sendable {
             )
         }
         return ProcessingFailure(.retryable, reason: "work-directory", message: "cannot \(what): \(error)")
-    }
-
-    static func unquoted(_ eTag: String) -> String {
-        eTag.count >= 2 && eTag.hasPrefix("\"") && eTag.hasSuffix("\"") ? String(eTag.dropFirst().dropLast()) : eTag
     }
 }

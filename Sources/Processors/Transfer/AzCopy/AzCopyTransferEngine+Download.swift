@@ -1,5 +1,6 @@
 import Foundation
 import StorageClient
+import StorageCore
 
 extension AzCopyTransferEngine {
     public func download(_ source: BlobSource, to path: String) async throws -> DownloadedFile {
@@ -70,8 +71,7 @@ extension AzCopyTransferEngine {
     /// `requiredETag` is set and the blob now has another eTag, and with 404 when it is gone.
     static func properties(of blob: BlobClient, requiredETag: String?) async throws -> BlobProperties {
         guard let requiredETag else { return try await blob.properties() }
-        let quoted =
-            requiredETag.hasPrefix("\"") || requiredETag.hasPrefix("W/") ? requiredETag : "\"" + requiredETag + "\""
+        let quoted = EntityTag.quotedIfBare(requiredETag)
         func replaced(found: String?, requestID: String?) -> StorageError {
             StorageError.service(
                 operation: "GetBlob",
@@ -88,7 +88,7 @@ extension AzCopyTransferEngine {
         } catch let error as StorageError where error.isConditionNotMet {
             throw replaced(found: try? await blob.properties().eTag, requestID: error.requestID)
         }
-        guard Self.unquoted(properties.eTag) == Self.unquoted(quoted) else {
+        guard EntityTag.opaque(properties.eTag) == EntityTag.opaque(quoted) else {
             throw replaced(found: properties.eTag, requestID: nil)
         }
         return properties
@@ -130,12 +130,5 @@ extension AzCopyTransferEngine {
     /// Removes what a failed or cancelled download left at the destination.
     private static func removeDownloadLeftovers(at path: String) {
         if let kind = LocalFiles.kind(at: path), kind != .directory { try? LocalFiles.removeTree(path) }
-    }
-
-    private static func unquoted(_ eTag: String) -> Substring {
-        var text = Substring(eTag)
-        if text.hasPrefix("W/") { text = text.dropFirst(2) }
-        if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = text.dropFirst().dropLast() }
-        return text
     }
 }
