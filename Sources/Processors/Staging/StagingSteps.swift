@@ -302,10 +302,10 @@ struct StagingSteps: Sendable {
     /// metadata must be: the blob name is percent-encoded).
     var sourceMetadata: [String: String] {
         [
-            "blobflow_source_container": URLText.encodePath(self.item.container),
-            "blobflow_source_blob": URLText.encodePath(self.item.blobName),
-            "blobflow_source_etag": URLText.encodePath(EntityTag.unquoted(self.item.eTag)),
-            "blobflow_event_id": URLText.encodePath(self.item.eventID),
+            "blobflow_source_container": PercentEncoding.encode(self.item.container, keepSlash: true),
+            "blobflow_source_blob": PercentEncoding.encode(self.item.blobName, keepSlash: true),
+            "blobflow_source_etag": PercentEncoding.encode(EntityTag.unquoted(self.item.eTag), keepSlash: true),
+            "blobflow_event_id": PercentEncoding.encode(self.item.eventID, keepSlash: true),
         ]
     }
 
