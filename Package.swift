@@ -52,7 +52,7 @@ let package = Package(
         // MARK: Libraries
 
         /// Wire primitives shared by the server, the client and the daemon: dates, entity tags,
-        /// percent-encoding, durations in seconds.
+        /// percent-encoding, base64, durations in seconds.
         .target(
             name: "StorageCore",
             swiftSettings: swiftSettings

@@ -57,6 +57,6 @@ struct BackfillEvent {
             "eventTime": time,
         ]
         let json = try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes])
-        return json.base64EncodedString()
+        return Base64.encode(json)
     }
 }

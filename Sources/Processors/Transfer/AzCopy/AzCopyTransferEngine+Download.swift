@@ -50,8 +50,8 @@ extension AzCopyTransferEngine {
                 throw StorageError.integrity(
                     operation: "AzCopyDownload",
                     message:
-                        "the bytes azcopy delivered have MD5 \(Data(moved.md5).base64EncodedString()) where version \(after.eTag) "
-                        + "stores Content-MD5 \(Data(stored).base64EncodedString())"
+                        "the bytes azcopy delivered have MD5 \(Base64.encode(moved.md5)) where version \(after.eTag) "
+                        + "stores Content-MD5 \(Base64.encode(stored))"
                 )
             }
         } catch {
@@ -62,7 +62,7 @@ extension AzCopyTransferEngine {
             path: path,
             size: after.contentLength,
             eTag: after.eTag,
-            contentMD5: after.contentMD5.map { Data($0).base64EncodedString() },
+            contentMD5: after.contentMD5.map { Base64.encode($0) },
             md5Verified: after.contentMD5 != nil
         )
     }

@@ -1,6 +1,7 @@
 import Foundation
 public import Processing
 import StorageClient
+import StorageCore
 
 extension AzCopyTransferEngine {
     public func upload(
@@ -48,6 +49,6 @@ extension AzCopyTransferEngine {
             contentMD5: sent.md5,
             ifMatch: stored.eTag
         )
-        return ProcessingOutput(name: blobName, size: sent.size, md5: Data(sent.md5).base64EncodedString())
+        return ProcessingOutput(name: blobName, size: sent.size, md5: Base64.encode(sent.md5))
     }
 }
