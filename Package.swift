@@ -51,7 +51,8 @@ let package = Package(
 
         // MARK: Libraries
 
-        /// Wire primitives shared by the server and the client: dates, percent-encoding.
+        /// Wire primitives shared by the server, the client and the daemon: dates, entity tags,
+        /// percent-encoding, base64, durations in seconds.
         .target(
             name: "StorageCore",
             swiftSettings: swiftSettings
@@ -134,6 +135,7 @@ let package = Package(
                 "Checkpoints",
                 "Processing",
                 "StorageClient",
+                "StorageCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -148,6 +150,7 @@ let package = Package(
                 "BlobEvents",
                 "Processing",
                 "StorageClient",
+                "StorageCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -186,6 +189,7 @@ let package = Package(
             name: "DevLoop",
             dependencies: [
                 "StorageClient",
+                "StorageCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -198,6 +202,7 @@ let package = Package(
             dependencies: [
                 "Consumer",
                 "StorageClient",
+                "StorageCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -235,6 +240,7 @@ let package = Package(
                 "Processors",
                 "Settings",
                 "StorageClient",
+                "StorageCore",
                 "StorageHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,5 @@
+import StorageCore
+
 /// One completed blob version to process, taken from a `Microsoft.Storage.BlobCreated` event.
 ///
 /// Event Grid delivers at least once and one upload can raise several events, so the same

@@ -1,3 +1,5 @@
+import StorageCore
+
 /// Turns the text of one queue message fed by Event Grid into a decision: work, skip or poison.
 ///
 /// The decoder is total: any text, however malformed or hostile, yields a ``DecodedMessage``

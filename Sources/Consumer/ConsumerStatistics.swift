@@ -113,9 +113,6 @@ public final class ConsumerStatistics: Sendable {
 
     // MARK: Reading
 
-    /// Events being processed now.
-    public var eventsInFlight: Int { self.inFlight.load(ordering: .relaxed) }
-
     /// Whether the consumer has checked its queues and is polling (false again once it stops).
     public var isReady: Bool { self.readyFlag.load(ordering: .relaxed) }
 

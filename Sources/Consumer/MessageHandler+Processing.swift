@@ -3,6 +3,7 @@ import Checkpoints
 import Logging
 import Processing
 import StorageClient
+import StorageCore
 import Synchronization
 
 extension MessageHandler {
@@ -34,7 +35,7 @@ extension MessageHandler {
             group.addTask {
                 do {
                     let result = try await processor.process(job, context: context)
-                    return .event(.processed(result, seconds: (ContinuousClock.now - started).seconds))
+                    return .event(.processed(result, seconds: (ContinuousClock.now - started).fractionalSeconds))
                 } catch let failure as ProcessingFailure {
                     return .event(.failed(failure))
                 } catch is CancellationError {
@@ -90,12 +91,5 @@ extension MessageHandler {
         } catch {
             return .event(.leaseLost(detail: "\(error)"))
         }
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, fractional.
-    var seconds: Double {
-        Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18
     }
 }

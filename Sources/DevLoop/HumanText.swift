@@ -1,3 +1,5 @@
+import StorageCore
+
 /// Numbers as a person would write them on the dev screen: with units, sensible precision and
 /// plurals ("1.2 KiB", "0.42 s", "1 event", "3 outputs").
 public enum HumanText {
@@ -16,8 +18,7 @@ public enum HumanText {
 
     /// A duration: "0.076 s" below ten seconds is shown as "76 ms"; "1.4 s"; "2 min 05 s".
     public static func duration(_ duration: Duration) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return Self.seconds(seconds)
+        Self.seconds(duration.fractionalSeconds)
     }
 
     /// Seconds as in `duration(_:)`.

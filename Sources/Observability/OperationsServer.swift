@@ -5,6 +5,7 @@ public import Logging
 import NIOCore
 public import Prometheus
 public import ServiceLifecycle
+import StorageCore
 
 /// The operations endpoints on one port: `GET /healthz` (200 while the queue answered a poll
 /// recently, else 503), `GET /readyz` (200 while consuming, 503 while starting or shutting down)
@@ -91,6 +92,6 @@ public struct OperationsServer: Service {
     }
 
     private static func seconds(_ duration: Duration) -> String {
-        String(format: "%.1f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        String(format: "%.1f", duration.fractionalSeconds)
     }
 }

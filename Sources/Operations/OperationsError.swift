@@ -42,8 +42,5 @@ public struct OperationsError: Error, Sendable, Hashable, CustomStringConvertibl
         )
     }
 
-    /// Whether a queue the command needs does not exist.
-    public var isQueueNotFound: Bool { self.code == .queueNotFound }
-
     public var description: String { self.message }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StorageCore
 
 /// A storage account's name and shared key, able to sign strings the way Azure Storage expects.
 ///
@@ -15,7 +16,7 @@ public struct StorageAccountKey: Sendable, CustomStringConvertible, CustomDebugS
 
     /// Creates a key from its base64 form; nil when the text is not base64.
     public init?(accountName: String, base64Key: String) {
-        guard let bytes = Data(base64Encoded: base64Key), !bytes.isEmpty else { return nil }
+        guard let bytes = Base64.decode(base64Key), !bytes.isEmpty else { return nil }
         self.accountName = accountName
         self.keyBytes = Array(bytes)
     }
@@ -23,12 +24,12 @@ public struct StorageAccountKey: Sendable, CustomStringConvertible, CustomDebugS
     /// `base64(HMAC-SHA256(key, utf8(stringToSign)))`.
     public func signature(for stringToSign: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: self.key)
-        return Data(mac).base64EncodedString()
+        return Base64.encode(Array(mac))
     }
 
     /// Whether `signature` is this key's signature of `stringToSign`, compared in constant time.
     public func isValidSignature(_ signature: String, for stringToSign: String) -> Bool {
-        guard let provided = Data(base64Encoded: signature) else { return false }
+        guard let provided = Base64.decode(signature) else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(
             provided,
             authenticating: Data(stringToSign.utf8),

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StorageCore
 
 /// A user delegation key, as returned by the Blob service's Get User Delegation Key operation, for
 /// signing user delegation shared access signatures.
@@ -44,7 +45,7 @@ public struct UserDelegationKey: Sendable, Hashable, CustomStringConvertible, Cu
         signedDelegatedUserTenantID: String? = nil,
         value: String
     ) {
-        guard let bytes = Data(base64Encoded: value), !bytes.isEmpty else { return nil }
+        guard let bytes = Base64.decode(value), !bytes.isEmpty else { return nil }
         self.accountName = accountName
         self.signedObjectID = signedObjectID
         self.signedTenantID = signedTenantID
@@ -63,12 +64,12 @@ public struct UserDelegationKey: Sendable, Hashable, CustomStringConvertible, Cu
             for: Data(stringToSign.utf8),
             using: SymmetricKey(data: self.keyBytes)
         )
-        return Data(mac).base64EncodedString()
+        return Base64.encode(Array(mac))
     }
 
     /// Whether `signature` is this key's signature of `stringToSign`, compared in constant time.
     public func isValidSignature(_ signature: String, for stringToSign: String) -> Bool {
-        guard let provided = Data(base64Encoded: signature) else { return false }
+        guard let provided = Base64.decode(signature) else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(
             provided,
             authenticating: Data(stringToSign.utf8),

@@ -102,8 +102,7 @@ struct BackfillCommand: AsyncParsableCommand {
             return Date(timeIntervalSince1970: date.timeIntervalSince1970)
         }
         guard let age = BlobflowSettings.parseDuration(text) else { return nil }
-        let (seconds, attoseconds) = age.components
-        return now.addingTimeInterval(-(Double(seconds) + Double(attoseconds) / 1e18))
+        return now.addingTimeInterval(-age.fractionalSeconds)
     }
 }
 

@@ -40,6 +40,18 @@ import Testing
         #expect(a.digest == "666b714b7adb42175055d522af934568dd7696da614009b2b4507bb2ff2848a2")
     }
 
+    /// Pinned digests of a realistic key and of weak and malformed eTags, so that a change in how
+    /// the eTag is normalised cannot silently orphan existing records.
+    @Test func digestOfKnownKeysIsUnchanged() {
+        #expect(Self.key.digest == "00c3135c30b63ae9c748eabd45c4d5a45235231df9d514d09e763b2d95647158")
+        let weak = CheckpointKey(account: "acct", container: "inbox", blobName: "dir/Report 1.csv", eTag: "W/\"0x1\"")
+        #expect(weak.eTag == "W/\"0x1\"")
+        #expect(weak.digest == "de7e507b4bd58ac0d13c7181872b26d799f7ffd0a078ae2b42290866246b2887")
+        let notWeak = CheckpointKey(account: "acct", container: "inbox", blobName: "dir/Report 1.csv", eTag: "W/0x1")
+        #expect(notWeak.eTag == "\"W/0x1\"")
+        #expect(notWeak.digest == "90d128a730c4dac6e416f600e9686d947f4afdc79271efc3b5534617e4f424ae")
+    }
+
     @Test func stepsAreOrdered() {
         #expect(CheckpointStep.allCases == [.received, .downloaded, .processed, .uploaded, .completed, .deadLettered])
         #expect(CheckpointStep.received < .downloaded)

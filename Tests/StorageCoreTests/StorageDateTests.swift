@@ -33,20 +33,6 @@ import Testing
     }
 }
 
-@Suite struct PercentEncodingTests {
-    @Test func decodesAndEncodesBlobNames() {
-        #expect(PercentEncoding.decode("dir%2Fa%20b.txt") == "dir/a b.txt")
-        #expect(PercentEncoding.encode("dir/a b ü.txt", keepSlash: true) == "dir/a%20b%20%C3%BC.txt")
-        #expect(PercentEncoding.decode("%zz") == nil)
-    }
-
-    @Test func splitsQueryItems() {
-        let items = PercentEncoding.queryItems("comp=list&prefix=a%2Fb&sig=x%2By%3D&empty=")
-        #expect(items.map(\.name) == ["comp", "prefix", "sig", "empty"])
-        #expect(items.map(\.value) == ["list", "a/b", "x+y=", ""])
-    }
-}
-
 @Suite struct SecretRedactionTests {
     @Test func redactsSignaturesAndKeys() {
         let url = "http://127.0.0.1:10000/acct/c/b?sv=2025-11-05&sig=abc%2Bdef&sp=r"

@@ -1,4 +1,5 @@
 import Foundation
+import StorageCore
 
 #if canImport(Glibc)
 import Glibc
@@ -65,7 +66,7 @@ extension CheckpointStore {
     /// the lock stayed taken; try again shortly.
     public func renew(_ claim: Claim, ttl: Duration) throws(CheckpointError) -> Bool {
         try self.updateClaim(claim) { file in
-            file.expiresAt = self.clock().addingTimeInterval(ttl.seconds)
+            file.expiresAt = self.clock().addingTimeInterval(ttl.fractionalSeconds)
             return true
         }
     }
@@ -132,7 +133,7 @@ extension CheckpointStore {
             owner: self.replicaID,
             token: RandomToken.make(),
             acquiredAt: now,
-            expiresAt: now.addingTimeInterval(ttl.seconds),
+            expiresAt: now.addingTimeInterval(ttl.fractionalSeconds),
             pid: getpid(),
             host: Self.hostName,
             record: record
@@ -185,7 +186,10 @@ extension CheckpointStore {
             }
         } catch  where error.isBusy {
             // Another replica is renewing or taking over this very claim.
-            return .heldByOther(owner: "unknown", expiresAt: self.clock().addingTimeInterval(Self.lockWait.seconds))
+            return .heldByOther(
+                owner: "unknown",
+                expiresAt: self.clock().addingTimeInterval(Self.lockWait.fractionalSeconds)
+            )
         }
     }
 

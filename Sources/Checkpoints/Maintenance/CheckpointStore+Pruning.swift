@@ -1,4 +1,5 @@
 public import Foundation
+import StorageCore
 
 extension CheckpointStore {
     /// How old a temporary file, tombstone or long-expired claim must be before pruning removes it.
@@ -18,7 +19,7 @@ extension CheckpointStore {
     @discardableResult
     public func prune(completedOlderThan retention: Duration, now: Date? = nil) throws(CheckpointError) -> PruneReport {
         let now = now ?? self.clock()
-        let cutoff = now.addingTimeInterval(-retention.seconds)
+        let cutoff = now.addingTimeInterval(-retention.fractionalSeconds)
         let leftoverCutoff = now.timeIntervalSince1970 - Self.leftoverAge
         let deadLetterFolder = self.layout.deadLetters
         var report = PruneReport()

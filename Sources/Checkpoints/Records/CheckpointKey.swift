@@ -1,3 +1,5 @@
+import StorageCore
+
 /// One version of one blob: the unit of work that checkpoints, claims and dead letters are kept
 /// for. A new upload of the same name has a new eTag and so is new work.
 public struct CheckpointKey: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -16,7 +18,7 @@ public struct CheckpointKey: Sendable, Hashable, Codable, CustomStringConvertibl
         self.account = account.lowercased()
         self.container = container.lowercased()
         self.blobName = blobName
-        self.eTag = Self.quoted(eTag)
+        self.eTag = EntityTag.quotedIfBare(eTag)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -40,10 +42,5 @@ public struct CheckpointKey: Sendable, Hashable, Codable, CustomStringConvertibl
             canonical += "\(field.utf8.count):\(field)\n"
         }
         return SHA256Hex.of(canonical)
-    }
-
-    private static func quoted(_ eTag: String) -> String {
-        if eTag.hasPrefix("\"") || eTag.hasPrefix("W/\"") { return eTag }
-        return "\"\(eTag)\""
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+import StorageCore
 
 /// What is known about the work on one blob version: the step reached, how many attempts it
 /// took, how long each step took, what was produced and what last went wrong. Stored as one
@@ -90,7 +91,7 @@ public struct CheckpointRecord: Sendable, Hashable, Codable {
     /// use ``resetForReplay(at:)`` to start over.
     public mutating func complete(_ step: CheckpointStep, took duration: Duration, at date: Date = Date()) {
         if step > self.step { self.step = step }
-        self.timings[step.rawValue] = duration.seconds
+        self.timings[step.rawValue] = duration.fractionalSeconds
         self.updatedAt = date.roundedToMilliseconds
     }
 
@@ -146,13 +147,5 @@ public struct CheckpointRecord: Sendable, Hashable, Codable {
         self.outputs = try container.decodeIfPresent([CheckpointOutput].self, forKey: .outputs) ?? []
         self.lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
         self.deadLetterReason = try container.decodeIfPresent(String.self, forKey: .deadLetterReason)
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, with its fraction.
-    var seconds: Double {
-        let parts = self.components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StorageCore
 
 /// A Microsoft Entra ID access token as the development server reads it in OAuth mode (like
 /// Azurite's `--oauth basic`): a JWT whose claims are checked as Azure Storage checks them.
@@ -175,7 +176,7 @@ struct BearerToken: Sendable {
             }
         }
         standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
-        return Data(base64Encoded: standard)
+        return Base64.decode(standard).map { Data($0) }
     }
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {

@@ -24,15 +24,8 @@ struct BlobConditions: Sendable {
     private static func matches(_ header: String, etag: String) -> Bool {
         header.split(separator: ",").contains { candidate in
             let trimmed = String(candidate).trimmingSpaces()
-            return trimmed == "*" || Self.unquote(trimmed) == etag
+            return trimmed == "*" || EntityTag.opaque(trimmed) == etag
         }
-    }
-
-    static func unquote(_ text: String) -> String {
-        var value = Substring(text)
-        if value.hasPrefix("W/") { value = value.dropFirst(2) }
-        if value.count >= 2, value.first == "\"", value.last == "\"" { value = value.dropFirst().dropLast() }
-        return String(value)
     }
 
     /// Checks the conditions of a write against the current blob (nil when it does not exist).

@@ -25,7 +25,7 @@ extension BlobService {
         // Fail before reading a large body when the container is missing.
         _ = try self.store.container(account: request.account, name: container)
         let written = try await self.store.extents.write(body, maxBytes: Self.maxPutBlobBytes)
-        let computedMD5 = Data(written.md5).base64EncodedString()
+        let computedMD5 = Base64.encode(written.md5)
         if let sent = request.header("content-md5"), sent != computedMD5 {
             self.store.extents.remove([written.name])
             throw .md5Mismatch
@@ -73,11 +73,11 @@ extension BlobService {
         body: RequestBody
     ) async throws(StorageServiceError) -> Response {
         guard let blockID = request.query("blockid"), !blockID.isEmpty else { throw .missingQuery("blockid") }
-        guard let decoded = Data(base64Encoded: blockID), decoded.count <= 64 else { throw .invalidBlockId(blockID) }
+        guard let decoded = Base64.decode(blockID), decoded.count <= 64 else { throw .invalidBlockId(blockID) }
         try Self.checkDeclaredLength(request, limit: Self.maxBlockBytes)
         _ = try self.store.container(account: request.account, name: container)
         let written = try await self.store.extents.write(body, maxBytes: Self.maxBlockBytes)
-        let computedMD5 = Data(written.md5).base64EncodedString()
+        let computedMD5 = Base64.encode(written.md5)
         if let sent = request.header("content-md5"), sent != computedMD5 {
             self.store.extents.remove([written.name])
             throw .md5Mismatch
@@ -112,7 +112,7 @@ extension BlobService {
             throw .requestBodyTooLarge
         }
         if let sent = request.header("content-md5") {
-            let md5 = Data(Insecure_MD5.digest(Array(buffer.readableBytesView))).base64EncodedString()
+            let md5 = Base64.encode(Array(Insecure_MD5.digest(Array(buffer.readableBytesView))))
             guard md5 == sent else { throw .md5Mismatch }
         }
         let root: XMLElement
@@ -387,7 +387,7 @@ extension BlobService {
                 }
                 do {
                     let md5 = try await self.store.extents.md5(record.blocks, range: range)
-                    headers[HTTPField.Name("Content-MD5")!] = Data(md5).base64EncodedString()
+                    headers[HTTPField.Name("Content-MD5")!] = Base64.encode(md5)
                 } catch {
                     throw .internalError("Could not read the blob: \(error)")
                 }

@@ -85,7 +85,7 @@ struct EventGridEmulator: Sendable {
                 continue
             }
             let text =
-                subscription.encoding == .base64 ? json.base64EncodedString() : String(decoding: json, as: UTF8.self)
+                subscription.encoding == .base64 ? Base64.encode(json) : String(decoding: json, as: UTF8.self)
             do {
                 _ = try self.queues.put(
                     account: subscription.account,

@@ -148,7 +148,7 @@ struct DevStorageResponder: HTTPResponder {
         let status = response.status
         guard self.logger.logLevel <= .debug || status.code >= 500 else { return }
         let elapsed = ContinuousClock.now - started
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = elapsed.fractionalSeconds * 1000
         let errorCode = response.headers[.xMsErrorCode]
         let path = SecretRedaction.redactQuery(request.head.path ?? "/")
         let code = errorCode.map { " " + $0 } ?? ""

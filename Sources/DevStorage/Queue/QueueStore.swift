@@ -253,6 +253,6 @@ enum PopReceipt {
     static func random() -> String {
         var bytes = [UInt8](repeating: 0, count: 12)
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
-        return Data(bytes).base64EncodedString()
+        return Base64.encode(bytes)
     }
 }

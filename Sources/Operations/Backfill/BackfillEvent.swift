@@ -29,12 +29,7 @@ struct BackfillEvent {
     }
 
     /// The eTag as Event Grid writes it in `data.eTag`: without quotes.
-    var bareETag: String {
-        var text = Substring(self.properties.eTag)
-        if text.hasPrefix("W/") { text = text.dropFirst(2) }
-        if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 { text = text.dropFirst().dropLast() }
-        return String(text)
-    }
+    var bareETag: String { EntityTag.opaque(self.properties.eTag) }
 
     /// The queue message: base64 of the event's JSON, as Event Grid delivers to a storage queue.
     func messageText() throws -> String {
@@ -62,6 +57,6 @@ struct BackfillEvent {
             "eventTime": time,
         ]
         let json = try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes])
-        return json.base64EncodedString()
+        return Base64.encode(json)
     }
 }

@@ -19,7 +19,7 @@ struct EventGridDeadLetter: Sendable {
 
     /// The queue message: base64 of a JSON array holding just this event.
     var messageText: String {
-        Data(Self.blobBytes([self])).base64EncodedString()
+        Base64.encode(Self.blobBytes([self]))
     }
 
     /// Reads a dead-letter blob: a JSON array of event objects (a single object is accepted too).

@@ -1,4 +1,5 @@
 public import Foundation
+import StorageCore
 
 /// What a dead-letter replay did, or in a dry run would do, message by message.
 ///
@@ -124,7 +125,7 @@ public struct ReplayReport: Sendable, Hashable, Codable {
             try container.encodeIfPresent(self.reason, forKey: .reason)
             try container.encodeIfPresent(self.attempts, forKey: .attempts)
             try container.encode(self.deadLetteredAt, forKey: .deadLetteredAt)
-            try container.encode((self.age.seconds * 1000).rounded() / 1000, forKey: .ageSeconds)
+            try container.encode((self.age.fractionalSeconds * 1000).rounded() / 1000, forKey: .ageSeconds)
             try container.encode(self.action.code, forKey: .action)
             if case .failed(let error) = self.action { try container.encode(error, forKey: .error) }
             try container.encodeIfPresent(self.note, forKey: .note)

@@ -25,10 +25,3 @@ enum AgeFormat {
         OperationsJSON.formatDate(date).prefix(19).replacingOccurrences(of: "T", with: " ") + "Z"
     }
 }
-
-extension Duration {
-    /// The duration in seconds, with its fraction.
-    var seconds: Double {
-        Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18
-    }
-}

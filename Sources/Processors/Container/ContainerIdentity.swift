@@ -1,6 +1,7 @@
 import BlobEvents
 import Crypto
 import Processing
+import StorageCore
 
 /// The name and labels of the container one attempt runs in.
 ///
@@ -22,9 +23,9 @@ struct ContainerIdentity: Sendable {
         let random = (0..<4).map { _ in UInt8.random(in: 0...255) }
         self.name = "blobflow-\(Self.hex(digest))-\(job.attempt)-\(Self.hex(random))"
         self.labels = [
-            ("blobflow.event-id", URLText.encodePath(item.eventID)),
-            ("blobflow.source", URLText.encodePath(item.container + "/" + item.blobName)),
-            ("blobflow.etag", URLText.encodePath(StagingSteps.unquoted(item.eTag))),
+            ("blobflow.event-id", PercentEncoding.encode(item.eventID, keepSlash: true)),
+            ("blobflow.source", PercentEncoding.encode(item.container + "/" + item.blobName, keepSlash: true)),
+            ("blobflow.etag", PercentEncoding.encode(EntityTag.unquoted(item.eTag), keepSlash: true)),
             ("blobflow.attempt", String(job.attempt)),
         ]
     }

@@ -1,5 +1,6 @@
 import Glibc
 import Processing
+import StorageCore
 
 /// A job's app in a container. blobflow spawns and waits for the engine's `run` client, which
 /// streams the container's output into `app.log` and exits with the container's status; but the

@@ -1,5 +1,6 @@
 import BlobEvents
 import Processing
+import StorageCore
 
 /// The environment an app runs with: the daemon's own (unless turned off) without its secrets,
 /// plus the configured variables, plus the `BLOBFLOW_*` description of the job.
@@ -63,7 +64,8 @@ enum AppEnvironment {
             while base.hasSuffix("/") { base = base.dropLast() }
             if !base.isEmpty {
                 environment["BLOBFLOW_BLOB_URL"] =
-                    base + "/" + URLText.encodePath(job.item.container) + "/" + URLText.encodePath(job.item.blobName)
+                    base + "/" + PercentEncoding.encode(job.item.container, keepSlash: true) + "/"
+                    + PercentEncoding.encode(job.item.blobName, keepSlash: true)
             }
         }
         return environment

@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import Processing
+import StorageCore
 import Tracing
 
 /// The `processed` step for any way of starting an app (a local command, a container): a fresh

@@ -2,6 +2,7 @@ import BlobEvents
 import Logging
 import Processing
 import StorageClient
+import StorageCore
 import Tracing
 
 /// The halves of a job every app runner shares: staging the event's blob as a local file, and
@@ -206,7 +207,7 @@ struct StagingSteps: Sendable {
             source: .init(
                 container: self.item.container,
                 blob: self.item.blobName,
-                eTag: Self.unquoted(self.item.eTag),
+                eTag: EntityTag.unquoted(self.item.eTag),
                 contentLength: self.item.contentLength,
                 eventId: self.item.eventID
             ),
@@ -308,10 +309,10 @@ struct StagingSteps: Sendable {
     /// metadata must be: the blob name is percent-encoded).
     var sourceMetadata: [String: String] {
         [
-            "blobflow_source_container": URLText.encodePath(self.item.container),
-            "blobflow_source_blob": URLText.encodePath(self.item.blobName),
-            "blobflow_source_etag": URLText.encodePath(Self.unquoted(self.item.eTag)),
-            "blobflow_event_id": URLText.encodePath(self.item.eventID),
+            "blobflow_source_container": PercentEncoding.encode(self.item.container, keepSlash: true),
+            "blobflow_source_blob": PercentEncoding.encode(self.item.blobName, keepSlash: true),
+            "blobflow_source_etag": PercentEncoding.encode(EntityTag.unquoted(self.item.eTag), keepSlash: true),
+            "blobflow_event_id": PercentEncoding.encode(self.item.eventID, keepSlash: true),
         ]
     }
 
@@ -358,9 +359,5 @@ struct StagingSteps: Sendable {
             )
         }
         return ProcessingFailure(.retryable, reason: "work-directory", message: "cannot \(what): \(error)")
-    }
-
-    static func unquoted(_ eTag: String) -> String {
-        eTag.count >= 2 && eTag.hasPrefix("\"") && eTag.hasSuffix("\"") ? String(eTag.dropFirst().dropLast()) : eTag
     }
 }

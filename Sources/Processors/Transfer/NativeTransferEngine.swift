@@ -1,6 +1,7 @@
 import Foundation
 public import Processing
 public import StorageClient
+import StorageCore
 
 /// The transfer engine built on blobflow's own client: parallel ranged downloads pinned to the
 /// event's eTag and verified against the stored MD5, and parallel block uploads that store the
@@ -27,7 +28,7 @@ public struct NativeTransferEngine: TransferEngine {
             path: path,
             size: result.properties.contentLength,
             eTag: result.properties.eTag,
-            contentMD5: result.properties.contentMD5.map { Data($0).base64EncodedString() },
+            contentMD5: result.properties.contentMD5.map { Base64.encode($0) },
             md5Verified: result.md5Verified
         )
     }
@@ -46,7 +47,7 @@ public struct NativeTransferEngine: TransferEngine {
         return ProcessingOutput(
             name: blobName,
             size: result.bytes,
-            md5: result.contentMD5.map { Data($0).base64EncodedString() }
+            md5: result.contentMD5.map { Base64.encode($0) }
         )
     }
 }

@@ -101,19 +101,6 @@ public struct BlobClient: Sendable {
         return try await self.pipeline.send(operation).body
     }
 
-    /// Starts a server-side copy from `sourceURL` (a blob of this account, or any URL the service
-    /// can read, such as one carrying a SAS). Returns the copy id and status (`success` or `pending`).
-    public func startCopy(
-        from sourceURL: String,
-        metadata: [String: String] = [:]
-    ) async throws -> (copyID: String, status: String) {
-        var operation = StorageOperation("CopyBlob", .blob, "PUT", path: self.path)
-        operation.headers = [("x-ms-copy-source", sourceURL)]
-        operation.headers += metadata.sorted { $0.key < $1.key }.map { ("x-ms-meta-\($0.key)", $0.value) }
-        let response = try await self.pipeline.send(operation)
-        return (response.header("x-ms-copy-id") ?? "", response.header("x-ms-copy-status") ?? "")
-    }
-
     /// Stages one block of a block blob from a slice of an open file.
     func stageBlock(
         id: String,

@@ -117,8 +117,6 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
     public var isConflict: Bool { self.status == 409 }
     /// 412: an If-Match or similar condition failed (the blob changed).
     public var isConditionNotMet: Bool { self.status == 412 }
-    /// 401 or 403: the credential was refused or lacks permission.
-    public var isAuthorizationFailure: Bool { self.status == 401 || self.status == 403 }
     /// The message was deleted, expired or re-leased by someone else: Delete or Update Message
     /// answered 404 MessageNotFound, or 400 PopReceiptMismatch (the development server and Azurite).
     public var isMessageGone: Bool {

@@ -1,5 +1,6 @@
 import Crypto
 import Glibc
+import StorageCore
 import StorageHTTP
 import Synchronization
 
@@ -221,8 +222,7 @@ extension BlobClient {
     /// another eTag (checked by the service through If-Match, and again here).
     private func properties(requiredETag: String?) async throws -> BlobProperties {
         guard let requiredETag else { return try await self.properties() }
-        let quoted =
-            requiredETag.hasPrefix("\"") || requiredETag.hasPrefix("W/") ? requiredETag : "\"" + requiredETag + "\""
+        let quoted = EntityTag.quotedIfBare(requiredETag)
         func replaced(found: String?, requestID: String?) -> StorageError {
             StorageError.service(
                 operation: "GetBlob",
@@ -239,17 +239,10 @@ extension BlobClient {
         } catch let error as StorageError where error.isConditionNotMet {
             throw replaced(found: nil, requestID: error.requestID)
         }
-        guard Self.unquoted(properties.eTag) == Self.unquoted(quoted) else {
+        guard EntityTag.opaque(properties.eTag) == EntityTag.opaque(quoted) else {
             throw replaced(found: properties.eTag, requestID: nil)
         }
         return properties
-    }
-
-    private static func unquoted(_ eTag: String) -> Substring {
-        var text = Substring(eTag)
-        if text.hasPrefix("W/") { text = text.dropFirst(2) }
-        if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = text.dropFirst().dropLast() }
-        return text
     }
 
     /// Fixed-length, base64 block ids unique to this file version and block size.

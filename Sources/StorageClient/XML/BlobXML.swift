@@ -1,3 +1,4 @@
+import StorageCore
 internal import StorageXML
 
 /// Decoding and encoding of the Blob service's XML bodies, plus the `<Error>` body every

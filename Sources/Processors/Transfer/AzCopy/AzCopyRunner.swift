@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 import StorageClient
+import StorageCore
 
 /// Runs one azcopy command to its end in pipe mode, in a folder of its own that holds azcopy's
 /// `HOME`, its log and job plan folders (which stay empty in pipe mode) and its stderr, and that is

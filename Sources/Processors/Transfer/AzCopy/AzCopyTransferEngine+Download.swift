@@ -1,5 +1,6 @@
 import Foundation
 import StorageClient
+import StorageCore
 
 extension AzCopyTransferEngine {
     public func download(_ source: BlobSource, to path: String) async throws -> DownloadedFile {
@@ -51,8 +52,8 @@ extension AzCopyTransferEngine {
                 throw StorageError.integrity(
                     operation: "AzCopyDownload",
                     message:
-                        "the bytes azcopy delivered have MD5 \(moved.md5.map { Data($0).base64EncodedString() } ?? "unknown") where version \(after.eTag) "
-                        + "stores Content-MD5 \(Data(stored).base64EncodedString())"
+                        "the bytes azcopy delivered have MD5 \(moved.md5.map { Base64.encode($0) } ?? "unknown") where version \(after.eTag) "
+                        + "stores Content-MD5 \(Base64.encode(stored))"
                 )
             }
         } catch {
@@ -63,7 +64,7 @@ extension AzCopyTransferEngine {
             path: path,
             size: after.contentLength,
             eTag: after.eTag,
-            contentMD5: after.contentMD5.map { Data($0).base64EncodedString() },
+            contentMD5: after.contentMD5.map { Base64.encode($0) },
             md5Verified: after.contentMD5 != nil
         )
     }
@@ -72,8 +73,7 @@ extension AzCopyTransferEngine {
     /// `requiredETag` is set and the blob now has another eTag, and with 404 when it is gone.
     static func properties(of blob: BlobClient, requiredETag: String?) async throws -> BlobProperties {
         guard let requiredETag else { return try await blob.properties() }
-        let quoted =
-            requiredETag.hasPrefix("\"") || requiredETag.hasPrefix("W/") ? requiredETag : "\"" + requiredETag + "\""
+        let quoted = EntityTag.quotedIfBare(requiredETag)
         func replaced(found: String?, requestID: String?) -> StorageError {
             StorageError.service(
                 operation: "GetBlob",
@@ -90,7 +90,7 @@ extension AzCopyTransferEngine {
         } catch let error as StorageError where error.isConditionNotMet {
             throw replaced(found: try? await blob.properties().eTag, requestID: error.requestID)
         }
-        guard Self.unquoted(properties.eTag) == Self.unquoted(quoted) else {
+        guard EntityTag.opaque(properties.eTag) == EntityTag.opaque(quoted) else {
             throw replaced(found: properties.eTag, requestID: nil)
         }
         return properties
@@ -132,12 +132,5 @@ extension AzCopyTransferEngine {
     /// Removes what a failed or cancelled download left at the destination.
     private static func removeDownloadLeftovers(at path: String) {
         if let kind = LocalFiles.kind(at: path), kind != .directory { try? LocalFiles.removeTree(path) }
-    }
-
-    private static func unquoted(_ eTag: String) -> Substring {
-        var text = Substring(eTag)
-        if text.hasPrefix("W/") { text = text.dropFirst(2) }
-        if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = text.dropFirst().dropLast() }
-        return text
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 public import Processing
 import StorageClient
+import StorageCore
 
 extension AzCopyTransferEngine {
     public func upload(
@@ -48,6 +49,6 @@ extension AzCopyTransferEngine {
             contentMD5: sent.md5,
             ifMatch: stored.eTag
         )
-        return ProcessingOutput(name: blobName, size: sent.size, md5: sent.md5.map { Data($0).base64EncodedString() })
+        return ProcessingOutput(name: blobName, size: sent.size, md5: sent.md5.map { Base64.encode($0) })
     }
 }

@@ -1,10 +1,11 @@
-/// Standard base64 (RFC 4648 section 4, `+` and `/`, with padding) for the few places the client
-/// handles it itself: `Content-MD5` values in listings and user delegation keys.
+/// Standard base64 (RFC 4648 section 4, `+` and `/`, with padding) as Azure Storage uses it:
+/// `Content-MD5` values, account and user delegation keys, signatures, block ids and queue messages.
 ///
 /// Decoding is strict: the length must be a multiple of four, padding is required, and
 /// whitespace or characters outside the alphabet make the whole input invalid. Non-zero bits in
-/// the last character before the padding are accepted, as Python's and Foundation's decoders do.
-enum Base64 {
+/// the last character before the padding are accepted, as Python's and Foundation's decoders do;
+/// unlike Foundation's, `=` is accepted only at the end.
+public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// 6-bit value of each byte, or 0xFF for bytes outside the alphabet.
@@ -15,7 +16,7 @@ enum Base64 {
     }()
 
     /// The bytes `s` encodes, or nil when it is not strict, padded base64.
-    static func decode(_ s: some StringProtocol) -> [UInt8]? {
+    public static func decode(_ s: some StringProtocol) -> [UInt8]? {
         let input = Array(s.utf8)
         guard input.count % 4 == 0 else { return nil }
         guard !input.isEmpty else { return [] }
@@ -49,7 +50,7 @@ enum Base64 {
     }
 
     /// `bytes` as padded base64.
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
         var iterator = bytes.makeIterator()

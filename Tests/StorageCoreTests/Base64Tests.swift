@@ -1,6 +1,5 @@
+import StorageCore
 import Testing
-
-@testable import StorageClient
 
 @Suite struct Base64Tests {
     /// RFC 4648 section 10 test vectors.

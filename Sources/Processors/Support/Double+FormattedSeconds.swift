@@ -1,10 +1,3 @@
-extension Duration {
-    /// The duration in seconds, fractional: for checkpoints, manifests and logs.
-    var fractionalSeconds: Double {
-        Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18
-    }
-}
-
 extension Double {
     /// Seconds with millisecond precision, for log metadata.
     var formattedSeconds: String {
