@@ -64,8 +64,9 @@ extension MessageHandler {
         await BlockingIO.attempt { _ = try store.release(claim, lastError: lastError) }
     }
 
-    /// Notes a step in the claim, so a later attempt resumes after it.
-    func note(_ step: ProcessingStep, seconds: Double, _ work: MessageWork) async {
+    /// Notes a step in the progress the final record will hold and, with `save`, in the claim, so
+    /// a later attempt resumes after it.
+    func note(_ step: ProcessingStep, seconds: Double, save: Bool, _ work: MessageWork) async {
         self.statistics.recordStep(step.rawValue, seconds: seconds)
         guard let reached = CheckpointStep(rawValue: step.rawValue), let claim = work.claim.withLock({ $0 }) else {
             return
@@ -75,6 +76,7 @@ extension MessageHandler {
             $0.complete(reached, took: .seconds(seconds), at: store.now)
         }
         work.record.withLock { if $0 != nil { change(&$0!) } }
+        guard save else { return }
         await BlockingIO.attempt { try store.note(claim, change) }
     }
 

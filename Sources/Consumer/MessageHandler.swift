@@ -94,8 +94,8 @@ struct MessageHandler: Sendable {
         case .process(let resumeFrom, let attempt):
             work.span.attributes["blobflow.attempt"] = attempt
             return await self.process(work, resumeFrom: resumeFrom, attempt: attempt)
-        case .noteStep(let step, let seconds):
-            await self.note(step, seconds: seconds, work)
+        case .noteStep(let step, let seconds, let save):
+            await self.note(step, seconds: seconds, save: save, work)
             return nil
         case .finish(let result, let seconds):
             return await self.finish(work, result: result, seconds: seconds)

@@ -101,10 +101,24 @@ import Testing
         ),
         // Working
         Row(
-            name: "step reached is noted",
+            name: "step reached is noted and saved in the claim",
             before: working,
             event: .stepReached(.downloaded, seconds: 0.5),
-            actions: [.noteStep(.downloaded, seconds: 0.5)],
+            actions: [.noteStep(.downloaded, seconds: 0.5, save: true)],
+            after: .working(attempt: 1)
+        ),
+        Row(
+            name: "the app's run is saved: a later attempt does not run it again",
+            before: working,
+            event: .stepReached(.processed, seconds: 1),
+            actions: [.noteStep(.processed, seconds: 1, save: true)],
+            after: .working(attempt: 1)
+        ),
+        Row(
+            name: "uploads are noted for the final record only: no attempt resumes after them",
+            before: working,
+            event: .stepReached(.uploaded, seconds: 0.25),
+            actions: [.noteStep(.uploaded, seconds: 0.25, save: false)],
             after: .working(attempt: 1)
         ),
         Row(
