@@ -31,7 +31,9 @@ package enum FileSystem {
         }
     }
 
-    /// The whole file with its modification time, or `nil` when it does not exist.
+    /// The whole file with its modification time, or `nil` when it does not exist. Reads stop at
+    /// the size `fstat` gave (the store replaces files by rename, never appends), so a file costs
+    /// one read rather than a second one to find its end: on a share each is a round trip.
     static func readFile(_ path: String) throws(CheckpointError) -> FileSnapshot? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         if descriptor < 0 {
@@ -41,10 +43,11 @@ package enum FileSystem {
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw .fileSystem("cannot stat", path: path, errno: errno) }
+        let size = Int(info.st_size)
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(info.st_size))
-        var chunk = [UInt8](repeating: 0, count: max(4096, Int(info.st_size) + 1))
-        while true {
+        bytes.reserveCapacity(size)
+        var chunk = [UInt8](repeating: 0, count: max(4096, size + 1))
+        while bytes.count < size || size == 0 {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
