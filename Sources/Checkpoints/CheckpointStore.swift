@@ -39,6 +39,8 @@ public final class CheckpointStore: Sendable {
     let clock: @Sendable () -> Date
     let layout: StoreLayout
     private let groupCommit: GroupCommit
+    /// The claims this process holds, as last written (see ``note(_:_:)``).
+    let held = HeldClaims()
 
     /// Opens (and creates when missing) the folder tree under `directory`, converting a folder of
     /// the first layout.

@@ -51,6 +51,47 @@ import Testing
         }
     }
 
+    /// A note while more than half the TTL is left rewrites the claim without its lock; closer
+    /// to expiry it goes through the lock and never overwrites a claim taken over meanwhile.
+    @Test func notesSkipTheLockOnlyWhileTheClaimCannotBeTakenOver() throws {
+        try withTemporaryFolder { folder in
+            let clock = ManualClock()
+            let a = try CheckpointStore(directory: folder, replicaID: "replica-a", clock: clock.function)
+            let b = try CheckpointStore(directory: folder, replicaID: "replica-b", clock: clock.function)
+            guard case .acquired(let claim) = try a.claim(Self.key, ttl: .seconds(60)) else {
+                Issue.record("the first claim should succeed")
+                return
+            }
+            // Someone holds the claim's lock file (a fresh one): a note that needed it would wait
+            // and fail as busy; with 60 s of 60 left it does not need it.
+            let lock = "\(folder)/claims/\(Self.key.digest.prefix(2))/\(Self.key.digest).lock"
+            #expect(FileManager.default.createFile(atPath: lock, contents: Data("{}".utf8)))
+            #expect(try a.note(claim) { $0.complete(.downloaded, took: .seconds(2), at: clock.now) })
+            #expect(try a.load(Self.key)?.step == .downloaded)
+            #expect(try a.isHeld(claim))
+            try FileManager.default.removeItem(atPath: lock)
+
+            // Renewed at 20 s: the note at 40 s has 40 s of 60 left and still writes directly.
+            clock.advance(by: 20)
+            #expect(try a.renew(claim, ttl: .seconds(60)))
+            clock.advance(by: 20)
+            #expect(try a.note(claim) { $0.complete(.processed, took: .seconds(1), at: clock.now) })
+            #expect(try a.load(Self.key)?.step == .processed)
+            #expect(try a.isHeld(claim), "the direct write kept the renewed expiry")
+
+            // Past expiry another replica takes the claim over; the old holder's note, now under
+            // the lock, learns it and leaves the new claim alone.
+            clock.advance(by: 41)
+            guard case .acquired(let taken) = try b.claim(Self.key, ttl: .seconds(60)) else {
+                Issue.record("an expired claim should be taken over")
+                return
+            }
+            #expect(try !a.note(claim) { $0.complete(.uploaded, took: .seconds(1), at: clock.now) })
+            #expect(try b.isHeld(taken))
+            #expect(try b.load(Self.key)?.step == .processed)
+        }
+    }
+
     @Test func staleClaimIsTakenOverAndTheOldOwnerLearnsIt() throws {
         try withTemporaryFolder { folder in
             let clock = ManualClock()

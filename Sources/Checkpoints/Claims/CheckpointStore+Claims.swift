@@ -54,6 +54,7 @@ extension CheckpointStore {
         )
         let file = self.claimFile(for: fresh, eventID: eventID, messageID: messageID, ttl: ttl, now: now)
         if try self.createInFanOut(path, CheckpointJSON.encode(file, path: path)) {
+            self.held.add(digest, file, ttl: ttl.fractionalSeconds)
             return .acquired(Claim(file, key: key))
         }
         if try FileSystem.exists(self.layout.recordPath(digest)) { return .finished }
@@ -74,9 +75,35 @@ extension CheckpointStore {
     /// Notes progress in the claim (a step reached, how long it took) while it is held. Returns
     /// `false` when the claim is no longer this one. Not flushed: losing a note to a host crash
     /// costs a repeated step at worst.
+    ///
+    /// While at least half the claim's TTL is left, nobody can take it over (that needs it
+    /// expired, so a clock more than half a TTL ahead), so the claim this process last wrote is
+    /// rewritten with the progress directly: a temporary file and a rename, instead of the lock,
+    /// a read and the rename (about 16 file operations, each a round trip on a share, down to 4).
+    /// Closer to expiry, or for a claim this process did not acquire, it goes through the lock.
     @discardableResult
     public func note(_ claim: Claim, _ change: (inout CheckpointRecord) -> Void) throws(CheckpointError) -> Bool {
-        try self.updateClaim(claim) { file in
+        let digest = claim.key.digest
+        if let entry = self.held.entry(digest, token: claim.token) {
+            entry.lock.lock()
+            defer { entry.lock.unlock() }
+            let now = self.clock()
+            if entry.file.released != true, entry.file.expiresAt.timeIntervalSince(now) >= entry.ttl / 2 {
+                var file = entry.file
+                change(&file.record)
+                file.record.updatedAt = now.roundedToMilliseconds
+                let path = self.layout.claimPath(digest)
+                try self.writeAtomically(
+                    CheckpointJSON.encode(file, path: path),
+                    to: path,
+                    name: "\(digest).claim",
+                    durable: false
+                )
+                entry.file = file
+                return true
+            }
+        }
+        return try self.updateClaim(claim) { file in
             change(&file.record)
             file.record.updatedAt = self.clock().roundedToMilliseconds
             return true
@@ -87,7 +114,8 @@ extension CheckpointStore {
     /// progress (with `lastError` when given). Returns `false` when it was no longer this claim.
     @discardableResult
     public func release(_ claim: Claim, lastError: String? = nil) throws(CheckpointError) -> Bool {
-        try self.updateClaim(claim) { file in
+        defer { self.held.remove(claim.key.digest, token: claim.token) }
+        return try self.updateClaim(claim) { file in
             let now = self.clock()
             file.expiresAt = min(file.expiresAt, now)
             file.released = true
@@ -182,6 +210,7 @@ extension CheckpointStore {
                     name: "\(digest).claim",
                     durable: false
                 )
+                self.held.add(digest, file, ttl: ttl.fractionalSeconds)
                 return .acquired(Claim(file, key: key))
             }
         } catch  where error.isBusy {
@@ -210,21 +239,33 @@ extension CheckpointStore {
 
     /// Rewrites the claim file under its lock when it is still `claim` and not given up; `false`
     /// otherwise.
+    ///
+    /// The claim's entry in ``held`` (when this process acquired it) is locked meanwhile and
+    /// updated, or dropped when the claim turns out to be another's.
     private func updateClaim(_ claim: Claim, _ change: (inout ClaimFile) -> Bool) throws(CheckpointError) -> Bool {
         let digest = claim.key.digest
         let path = self.layout.claimPath(digest)
-        return try self.withClaimLock(digest) { () throws(CheckpointError) -> Bool in
+        let entry = self.held.entry(digest, token: claim.token)
+        entry?.lock.lock()
+        defer { entry?.lock.unlock() }
+        let updated = try self.withClaimLock(digest) { () throws(CheckpointError) -> ClaimFile? in
             guard case .held(var file) = try self.readClaim(path), file.token == claim.token, file.released != true
-            else { return false }
-            guard change(&file) else { return false }
+            else { return nil }
+            guard change(&file) else { return nil }
             try self.writeAtomically(
                 CheckpointJSON.encode(file, path: path),
                 to: path,
                 name: "\(digest).claim",
                 durable: false
             )
-            return true
+            return file
         }
+        guard let updated else {
+            self.held.remove(digest, token: claim.token)
+            return false
+        }
+        entry?.file = updated
+        return true
     }
 
     /// Runs `body` holding the claim lock of `digest`, waiting up to ``lockWait`` for it and

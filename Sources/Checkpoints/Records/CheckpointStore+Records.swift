@@ -63,6 +63,7 @@ extension CheckpointStore {
     /// ``flush()`` before deleting the message. The claim file stays, expired by then or soon.
     /// A record already there (a stalled holder finished too) is kept.
     public func finish(_ claim: Claim, record: CheckpointRecord) throws(CheckpointError) {
+        self.held.remove(claim.key.digest, token: claim.token)
         let path = self.layout.recordPath(claim.key.digest)
         _ = try self.createInFanOut(path, CheckpointJSON.encode(record, path: path))
     }
