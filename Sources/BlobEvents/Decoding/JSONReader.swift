@@ -109,49 +109,45 @@ struct JSONReader {
     private mutating func members(
         _ body: (inout JSONReader, String) throws(SyntaxError) -> Void
     ) throws(SyntaxError) {
-        try self.expect(UInt8(ascii: "{"))
-        self.skipWhitespace()
-        if self.peek() == UInt8(ascii: "}") {
-            self.index += 1
-            return
-        }
-        while true {
-            self.skipWhitespace()
-            guard self.peek() == UInt8(ascii: "\"") else { throw SyntaxError(offset: self.index) }
-            let name = try self.string()
-            self.skipWhitespace()
-            try self.expect(UInt8(ascii: ":"))
-            self.skipWhitespace()
-            try body(&self, name)
-            self.skipWhitespace()
-            if self.peek() == UInt8(ascii: ",") {
-                self.index += 1
-                self.skipWhitespace()
-                guard self.peek() == UInt8(ascii: "}") else { continue }
-            }
-            try self.expect(UInt8(ascii: "}"))
-            return
+        try self.sequence(open: UInt8(ascii: "{"), close: UInt8(ascii: "}")) {
+            (reader: inout JSONReader) throws(SyntaxError) in
+            guard reader.peek() == UInt8(ascii: "\"") else { throw SyntaxError(offset: reader.index) }
+            let name = try reader.string()
+            reader.skipWhitespace()
+            try reader.expect(UInt8(ascii: ":"))
+            reader.skipWhitespace()
+            try body(&reader, name)
         }
     }
 
     /// Reads `[ value, ... ]`, calling `body` positioned at each value.
     private mutating func items(_ body: (inout JSONReader) throws(SyntaxError) -> Void) throws(SyntaxError) {
-        try self.expect(UInt8(ascii: "["))
+        try self.sequence(open: UInt8(ascii: "["), close: UInt8(ascii: "]"), body)
+    }
+
+    /// Reads `open element, element, ... close` (one trailing comma allowed), calling `element`
+    /// positioned at each element.
+    private mutating func sequence(
+        open: UInt8,
+        close: UInt8,
+        _ element: (inout JSONReader) throws(SyntaxError) -> Void
+    ) throws(SyntaxError) {
+        try self.expect(open)
         self.skipWhitespace()
-        if self.peek() == UInt8(ascii: "]") {
+        if self.peek() == close {
             self.index += 1
             return
         }
         while true {
             self.skipWhitespace()
-            try body(&self)
+            try element(&self)
             self.skipWhitespace()
             if self.peek() == UInt8(ascii: ",") {
                 self.index += 1
                 self.skipWhitespace()
-                guard self.peek() == UInt8(ascii: "]") else { continue }
+                guard self.peek() == close else { continue }
             }
-            try self.expect(UInt8(ascii: "]"))
+            try self.expect(close)
             return
         }
     }
