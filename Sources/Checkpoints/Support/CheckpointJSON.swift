@@ -5,6 +5,18 @@ import StorageCore
 /// read well and diff cleanly, and dates as ISO 8601 UTC with milliseconds.
 enum CheckpointJSON {
     static func encode(_ value: some Encodable, path: String) throws(CheckpointError) -> [UInt8] {
+        // The two files every event writes have a writer of their own (see CheckpointJSONWriter).
+        do {
+            if let claim = value as? ClaimFile { return try CheckpointJSONWriter.encode(claim) }
+            if let record = value as? CheckpointRecord { return try CheckpointJSONWriter.encode(record) }
+        } catch {
+            throw .encoding(path: path, reason: "\(error.field) is not a finite number")
+        }
+        return try Self.encodeWithFoundation(value, path: path)
+    }
+
+    /// `JSONEncoder`'s text of `value`, in this form.
+    static func encodeWithFoundation(_ value: some Encodable, path: String) throws(CheckpointError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
