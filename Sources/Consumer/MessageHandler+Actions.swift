@@ -54,18 +54,24 @@ extension MessageHandler {
         await body()
         if let forgotten = work.endClaim() {
             let store = self.store
-            await BlockingIO.attempt { _ = try store.release(forgotten) }
+            let progress = work.record.withLock { $0 }
+            await BlockingIO.attempt { _ = try store.release(forgotten, progress: progress) }
         }
     }
 
+    /// Gives the claim up with the progress as this attempt knows it (a step's note may still be
+    /// on its way to the share).
     func releaseClaim(_ work: MessageWork, lastError: String?) async {
         guard let claim = work.endClaim() else { return }
         let store = self.store
-        await BlockingIO.attempt { _ = try store.release(claim, lastError: lastError) }
+        let progress = work.record.withLock { $0 }
+        await BlockingIO.attempt { _ = try store.release(claim, lastError: lastError, progress: progress) }
     }
 
     /// Notes a step in the progress the final record will hold and, with `save`, in the claim, so
-    /// a later attempt resumes after it.
+    /// a later attempt resumes after it. The processor goes on meanwhile: the claim is written in
+    /// the background (a note is not flushed anyway, and the store applies notes cumulatively), and
+    /// a release writes this attempt's whole progress, so a note still on its way loses nothing.
     func note(_ step: ProcessingStep, seconds: Double, save: Bool, _ work: MessageWork) async {
         self.statistics.recordStep(step.rawValue, seconds: seconds)
         guard let reached = CheckpointStep(rawValue: step.rawValue), let claim = work.claim.withLock({ $0 }) else {
@@ -77,7 +83,7 @@ extension MessageHandler {
         }
         work.record.withLock { if $0 != nil { change(&$0!) } }
         guard save else { return }
-        await BlockingIO.attempt { try store.note(claim, change) }
+        BlockingIO.submit { _ = try? store.note(claim, change) }
     }
 
     // MARK: Final records

@@ -92,6 +92,25 @@ import Testing
         }
     }
 
+    /// A release carries the holder's own progress, so a note still on its way loses nothing.
+    @Test func releaseWritesTheHoldersProgress() throws {
+        try withTemporaryFolder { folder in
+            let clock = ManualClock()
+            let a = try CheckpointStore(directory: folder, replicaID: "replica-a", clock: clock.function)
+            guard case .acquired(let claim) = try a.claim(Self.key, ttl: .seconds(60)) else {
+                Issue.record("the first claim should succeed")
+                return
+            }
+            var progress = claim.record
+            progress.complete(.processed, took: .seconds(3), at: clock.now)
+            #expect(try a.release(claim, lastError: "upload failed", progress: progress))
+            let saved = try #require(try a.load(Self.key))
+            #expect(saved.step == .processed && saved.timings["processed"] == 3)
+            #expect(saved.lastError == "upload failed")
+            #expect(try !a.isHeld(claim))
+        }
+    }
+
     @Test func staleClaimIsTakenOverAndTheOldOwnerLearnsIt() throws {
         try withTemporaryFolder { folder in
             let clock = ManualClock()

@@ -111,14 +111,21 @@ extension CheckpointStore {
     }
 
     /// Gives the claim up so another worker may take the blob version at once, keeping its
-    /// progress (with `lastError` when given). Returns `false` when it was no longer this claim.
+    /// progress (with `lastError` when given). `progress` replaces the progress in the file when
+    /// given: the holder's own account of it, which a note still on its way may not have reached
+    /// the file with yet. Returns `false` when it was no longer this claim.
     @discardableResult
-    public func release(_ claim: Claim, lastError: String? = nil) throws(CheckpointError) -> Bool {
+    public func release(
+        _ claim: Claim,
+        lastError: String? = nil,
+        progress: CheckpointRecord? = nil
+    ) throws(CheckpointError) -> Bool {
         defer { self.held.remove(claim.key.digest, token: claim.token) }
         return try self.updateClaim(claim) { file in
             let now = self.clock()
             file.expiresAt = min(file.expiresAt, now)
             file.released = true
+            if let progress, progress.key == file.record.key { file.record = progress }
             if let lastError { file.record.recordFailure(lastError, at: now) }
             return true
         }

@@ -25,6 +25,11 @@ enum BlockingIO {
         }
     }
 
+    /// Starts `body` on the pool without waiting for it (its failure is ignored).
+    static func submit(_ body: @escaping @Sendable () throws -> Void) {
+        Self.pool.submit { try? body() }
+    }
+
     /// As ``run(_:)`` for work whose failure is only logged or ignored.
     static func attempt(_ body: @escaping @Sendable () throws -> Void) async {
         _ = try? await Self.run(body)
