@@ -5,6 +5,27 @@ import Testing
 @Suite struct ClaimTests {
     static let key = CheckpointKey(account: "acct", container: "inbox", blobName: "big.bin", eTag: "0xABC")
 
+    /// Two replicas' stores on one folder, on one clock.
+    static func replicas(in folder: String, clock: ManualClock) throws -> (CheckpointStore, CheckpointStore) {
+        (
+            try CheckpointStore(directory: folder, replicaID: "replica-a", clock: clock.function),
+            try CheckpointStore(directory: folder, replicaID: "replica-b", clock: clock.function)
+        )
+    }
+
+    /// Claims ``key`` for 60 s, which must succeed.
+    static func acquire(_ store: CheckpointStore) throws -> Claim {
+        let outcome = try store.claim(Self.key, ttl: .seconds(60))
+        guard case .acquired(let claim) = outcome else {
+            throw ClaimNotAcquired(outcome: outcome)
+        }
+        return claim
+    }
+
+    struct ClaimNotAcquired: Error {
+        var outcome: ClaimOutcome
+    }
+
     @Test func claimIsExclusiveBetweenReplicas() throws {
         try withTemporaryFolder { folder in
             let clock = ManualClock()
@@ -56,12 +77,8 @@ import Testing
     @Test func notesSkipTheLockOnlyWhileTheClaimCannotBeTakenOver() throws {
         try withTemporaryFolder { folder in
             let clock = ManualClock()
-            let a = try CheckpointStore(directory: folder, replicaID: "replica-a", clock: clock.function)
-            let b = try CheckpointStore(directory: folder, replicaID: "replica-b", clock: clock.function)
-            guard case .acquired(let claim) = try a.claim(Self.key, ttl: .seconds(60)) else {
-                Issue.record("the first claim should succeed")
-                return
-            }
+            let (a, b) = try Self.replicas(in: folder, clock: clock)
+            let claim = try Self.acquire(a)
             // Someone holds the claim's lock file (a fresh one): a note that needed it would wait
             // and fail as busy; with 60 s of 60 left it does not need it.
             let lock = "\(folder)/claims/\(Self.key.digest.prefix(2))/\(Self.key.digest).lock"
@@ -82,10 +99,7 @@ import Testing
             // Past expiry another replica takes the claim over; the old holder's note, now under
             // the lock, learns it and leaves the new claim alone.
             clock.advance(by: 41)
-            guard case .acquired(let taken) = try b.claim(Self.key, ttl: .seconds(60)) else {
-                Issue.record("an expired claim should be taken over")
-                return
-            }
+            let taken = try Self.acquire(b)
             #expect(try !a.note(claim) { $0.complete(.uploaded, took: .seconds(1), at: clock.now) })
             #expect(try b.isHeld(taken))
             #expect(try b.load(Self.key)?.step == .processed)
@@ -96,11 +110,8 @@ import Testing
     @Test func releaseWritesTheHoldersProgress() throws {
         try withTemporaryFolder { folder in
             let clock = ManualClock()
-            let a = try CheckpointStore(directory: folder, replicaID: "replica-a", clock: clock.function)
-            guard case .acquired(let claim) = try a.claim(Self.key, ttl: .seconds(60)) else {
-                Issue.record("the first claim should succeed")
-                return
-            }
+            let (a, _) = try Self.replicas(in: folder, clock: clock)
+            let claim = try Self.acquire(a)
             var progress = claim.record
             progress.complete(.processed, took: .seconds(3), at: clock.now)
             #expect(try a.release(claim, lastError: "upload failed", progress: progress))
