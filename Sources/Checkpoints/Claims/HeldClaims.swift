@@ -43,6 +43,4 @@ final class HeldClaims: @unchecked Sendable {
             self.entries[digest] = nil
         }
     }
-
-    var count: Int { self.lock.withLock { self.entries.count } }
 }

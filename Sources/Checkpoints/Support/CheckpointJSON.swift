@@ -5,14 +5,26 @@ import StorageCore
 /// read well and diff cleanly, and dates as ISO 8601 UTC with milliseconds.
 enum CheckpointJSON {
     static func encode(_ value: some Encodable, path: String) throws(CheckpointError) -> [UInt8] {
-        // The two files every event writes have a writer of their own (see CheckpointJSONWriter).
+        try Self.encodeWithFoundation(value, path: path)
+    }
+
+    /// A claim, through the writer of its own that the two files every event writes have (see
+    /// ``CheckpointJSONWriter``).
+    static func encode(_ file: ClaimFile, path: String) throws(CheckpointError) -> [UInt8] {
         do {
-            if let claim = value as? ClaimFile { return try CheckpointJSONWriter.encode(claim) }
-            if let record = value as? CheckpointRecord { return try CheckpointJSONWriter.encode(record) }
+            return try CheckpointJSONWriter.encode(file)
         } catch {
             throw .encoding(path: path, reason: "\(error.field) is not a finite number")
         }
-        return try Self.encodeWithFoundation(value, path: path)
+    }
+
+    /// A record, through ``CheckpointJSONWriter``.
+    static func encode(_ record: CheckpointRecord, path: String) throws(CheckpointError) -> [UInt8] {
+        do {
+            return try CheckpointJSONWriter.encode(record)
+        } catch {
+            throw .encoding(path: path, reason: "\(error.field) is not a finite number")
+        }
     }
 
     /// `JSONEncoder`'s text of `value`, in this form.
