@@ -4,16 +4,17 @@ import Logging
 import StorageClient
 import StorageCore
 
-/// Runs one azcopy command to its end in pipe mode, in a folder of its own that holds azcopy's
-/// `HOME`, its log and job plan folders (which stay empty in pipe mode) and its stderr, and that is
-/// removed afterwards however the run ends: success, failure or cancellation.
+/// Runs one azcopy command to its end in pipe mode, in the engine's ``AzCopyHome`` (azcopy's
+/// `HOME`, its log and job plan folders, which stay empty in pipe mode), with its stderr in a file
+/// of its own there that is removed afterwards however the run ends: success, failure or
+/// cancellation. The folder goes when the last run in progress ends.
 ///
 /// azcopy runs through ``ChildProcess``: in a process group of its own, with blobflow's end of a
 /// pipe as stdout (download) or of a socket pair as stdin (upload), stopped with SIGTERM (then
 /// SIGKILL) when the calling task is cancelled.
 struct AzCopyRunner: Sendable {
     let executable: String
-    let workDirectory: String
+    let home: AzCopyHome
     let inheritedEnvironment: [String: String]
     let concurrency: Int?
     let autoLoginType: String?
@@ -57,9 +58,10 @@ struct AzCopyRunner: Sendable {
     /// ``AzCopyError`` when azcopy cannot start.
     func runPiped(_ arguments: [String], stream: Stream, scrubber: SecretScrubber) async throws -> PipedRun {
         try Task.checkCancellation()
-        let folder = try self.makeRunFolder()
-        defer { self.removeRunFolder(folder) }
-        let outputFile = folder + "/stderr.txt"
+        let folder = try self.home.enter()
+        defer { self.home.leave() }
+        let outputFile = folder + "/stderr-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) + ".txt"
+        defer { unlink(outputFile) }
         var invocation = AppInvocation(
             executable: self.executable,
             arguments: ["azcopy"] + arguments,
@@ -151,49 +153,7 @@ struct AzCopyRunner: Sendable {
         return PipedRun(termination: ended, moved: moved, stderr: Array(stderr))
     }
 
-    /// A new folder of this run's own, readable only by the daemon's user, with the log and job
-    /// plan folders inside.
-    private func makeRunFolder() throws -> String {
-        do {
-            try LocalFiles.makeDirectory(self.workDirectory)
-        } catch {
-            throw Self.folderFailure(error, doing: "create azcopy's work folder")
-        }
-        for _ in 0..<8 {
-            let folder = self.workDirectory + "/azcopy-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-            guard mkdir(folder, 0o700) == 0 else {
-                if errno == EEXIST { continue }
-                throw Self.folderFailure(
-                    LocalFileError(operation: "cannot create the folder", path: folder, errno: errno),
-                    doing: "create azcopy's run folder"
-                )
-            }
-            for inner in [AzCopyEnvironment.logFolder(in: folder), AzCopyEnvironment.planFolder(in: folder)]
-            where mkdir(inner, 0o700) != 0 {
-                let error = LocalFileError(operation: "cannot create the folder", path: inner, errno: errno)
-                self.removeRunFolder(folder)
-                throw Self.folderFailure(error, doing: "create azcopy's run folder")
-            }
-            return folder
-        }
-        throw AzCopyError(.workFolder, message: "cannot create a run folder of a new name in '\(self.workDirectory)'")
-    }
-
-    private func removeRunFolder(_ folder: String) {
-        do {
-            try LocalFiles.removeTree(folder)
-        } catch {
-            self.logger.warning(
-                "cannot remove azcopy's run folder; it may hold a SAS until it expires",
-                metadata: ["error": "\(error)"]
-            )
-        }
-    }
-
     private static func folderFailure(_ error: LocalFileError, doing what: String) -> any Error {
-        if error.isDiskFull {
-            return StorageError.localFile(operation: "AzCopy", message: "cannot \(what): \(error)", diskFull: true)
-        }
-        return AzCopyError(.workFolder, message: "cannot \(what): \(error)")
+        AzCopyHome.failure(error, doing: what)
     }
 }

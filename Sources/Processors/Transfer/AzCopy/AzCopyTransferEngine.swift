@@ -62,7 +62,7 @@ public struct AzCopyTransferEngine: TransferEngine {
         if case .autoLogin(let type) = configuration.authorization { autoLoginType = type.uppercased() }
         self.runner = AzCopyRunner(
             executable: configuration.binaryPath,
-            workDirectory: configuration.workDirectory,
+            home: AzCopyHome(workDirectory: configuration.workDirectory, logger: logger),
             inheritedEnvironment: configuration.inheritedEnvironment ?? ProcessInfo.processInfo.environment,
             concurrency: configuration.concurrency,
             autoLoginType: autoLoginType,
