@@ -11,8 +11,9 @@ and `_manifest.json`):
    (`BLOBFLOW_TRANSFER=native`, then `azcopy` with `BLOBFLOW_AZCOPY=.venv/bin/azcopy`), each on
    its own batch of files. Prints files/s (process start to the newest manifest's completedAt),
    the peak RSS of blobflow from os.wait4 (which on Linux includes the children it reaped: the
-   app, and azcopy) and blobflow's own VmHWM sampled from /proc, and checks that every file got a
-   manifest.
+   app, and azcopy) and blobflow's own VmHWM sampled from /proc, the CPU time per file of blobflow
+   with its children (os.wait4) and of the whole machine (/proc/stat, the development server
+   included), and checks that every file got a manifest.
 2. One large file per engine (--large-mib, 1024 by default; 0 skips it): uploads one blob of that
    size, runs `blobflow run` with a pass-through app (`cp` of the input into the output folder),
    and prints download and upload MB/s from the manifest's step timings, and the peak of blobflow's
@@ -144,6 +145,13 @@ def combined_rss_sampler(pid, result, stop):
         time.sleep(0.02)
 
 
+def machine_busy_seconds():
+    """CPU seconds every core has spent busy since boot (all but idle and iowait), from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def run_engine(blobflow, conn, work, engine, files, concurrency, command=None, sampler_target=vmhwm_sampler, tag="",
                checkpoint_dir=None, work_dir=None, wrapper=()):
     """One `blobflow run` over the queued events; returns a dict of figures. The checkpoint and work
@@ -165,6 +173,7 @@ def run_engine(blobflow, conn, work, engine, files, concurrency, command=None, s
     })
     log_path = os.path.join(work, f"run-{engine}{tag}.log")
     hwm, stop = [0.0], threading.Event()
+    machine_before = machine_busy_seconds()
     started_wall, started = time.time(), time.monotonic()
     with open(log_path, "w") as log:
         proc = subprocess.Popen(list(wrapper) + [blobflow, "run", "--exit-when-idle", f"{IDLE:g}s"], env=env,
@@ -174,6 +183,7 @@ def run_engine(blobflow, conn, work, engine, files, concurrency, command=None, s
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.monotonic() - started
+    machine = machine_busy_seconds() - machine_before
     stop.set()
     sampler.join()
     if proc.returncode != 0:
@@ -202,6 +212,7 @@ def run_engine(blobflow, conn, work, engine, files, concurrency, command=None, s
         "engine": engine, "files": len(files), "manifests": len(manifests), "missing": missing,
         "exit_codes": exit_codes, "dead_letters": len(os.listdir(dead)) if os.path.isdir(dead) else 0,
         "busy": newest - started_wall, "elapsed": elapsed, "rss": usage.ru_maxrss / 1024, "hwm": hwm[0],
+        "cpu": usage.ru_utime + usage.ru_stime, "machine_cpu": machine,
         "steps": {step: statistics.mean(values) if values else float("nan") for step, values in steps.items()},
     }
 
@@ -381,6 +392,8 @@ def main():
             print(f"      {r['files'] / r['busy']:8.1f} files/s   ({r['busy']:.1f} s to the last manifest; "
                   f"{r['elapsed']:.1f} s with the {IDLE:g} s idle exit)")
             print(f"      peak RSS {r['rss']:.1f} MiB (wait4, with reaped children); blobflow's own VmHWM {r['hwm']:.1f} MiB")
+            print(f"      CPU per file: {r['cpu'] * 1000 / r['files']:.1f} ms in blobflow, azcopy and the app (wait4); "
+                  f"{r['machine_cpu'] * 1000 / r['files']:.1f} ms on the whole machine, development server included")
             print("      mean seconds per file: " + ", ".join(f"{k} {v:.3f}" for k, v in r["steps"].items())
                   + " (from the manifests' timings)")
             print(f"      {r['manifests']}/{r['files']} manifests, app exit codes {sorted(r['exit_codes'])}, "
