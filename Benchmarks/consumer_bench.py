@@ -5,9 +5,12 @@ events for distinct blob versions, then drains it twice:
 
 1. `blobflow run --processor noop` (release build): decode, claim, checkpoint, acknowledge each
    event; it exits once the queue has been idle for 2 s (subtracted from the time). Run twice:
-   checkpoints in a folder on the local disk (every completed record is flushed with fsync, and
-   each event creates and removes a few small files, which ext4 charges heavily) and on tmpfs,
-   which shows the consumer's own overhead.
+   checkpoints in a folder on the local disk (completed records are made durable by a flush of
+   the file system shared by the events finishing together, and each event creates two small
+   files) and on tmpfs,
+   which shows the consumer's own overhead. With a C compiler at hand, a third run on the local
+   disk has the flush skipped (`Benchmarks/noflush/noflush.c` preloaded makes `syncfs` a no-op;
+   a measurement, never a setting): the difference is what durability costs on this disk.
 2. A straightforward single-threaded consumer written with the official Azure SDK for Python:
    receive 32, and for each message write one checkpoint file, fsync it, then delete the message
    (the least a consumer that keeps durable checkpoints can do; no decoding, no claims).
@@ -99,6 +102,17 @@ def fill(conn, queue_name, count, blob_endpoint, first=0):
         list(pool.map(send, chunks))
 
 
+def build_noflush(work):
+    """Compiles the syncfs no-op (Benchmarks/noflush/noflush.c); its path, or None without cc."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if not compiler:
+        return None
+    library = os.path.join(work, "noflush.so")
+    subprocess.run([compiler, "-shared", "-fPIC", "-O2", "-o", library,
+                    os.path.join(os.path.dirname(os.path.abspath(__file__)), "noflush", "noflush.c")], check=True)
+    return library
+
+
 def run_blobflow(blobflow, env, log_path):
     """Runs blobflow; returns (seconds, peak RSS MiB, statistics from its 'stopped' line)."""
     started = time.monotonic()
@@ -176,21 +190,28 @@ def main():
         })
 
         runs = []
-        folders = [("local disk (ext4, fsync)", os.path.join(work, "checkpoints"))]
+        folders = [("local disk (ext4, fsync)", os.path.join(work, "checkpoints"), {})]
         if os.path.isdir("/dev/shm"):
-            folders.append(("tmpfs (no disk flush cost)", tempfile.mkdtemp(prefix="blobflow-bench-", dir="/dev/shm")))
-        for index, (label, folder) in enumerate(folders):
+            folders.append(("tmpfs (no disk flush cost)", tempfile.mkdtemp(prefix="blobflow-bench-", dir="/dev/shm"), {}))
+        noflush = build_noflush(work)
+        if noflush:
+            folders.append(("local disk, flush skipped (measurement only)", os.path.join(work, "checkpoints-noflush"),
+                            {"LD_PRELOAD": noflush}))
+        for index, (label, folder, extra) in enumerate(folders):
             queue = f"bench-blobflow-{index}"
             print(f"filling the queue with {args.events} events ({label}) ...", flush=True)
             fill(conn, queue, args.events, blob_endpoint)
-            env = dict(base_env, BLOBFLOW_QUEUE=queue, BLOBFLOW_CHECKPOINT_DIR=folder,
+            env = dict(base_env, **extra, BLOBFLOW_QUEUE=queue, BLOBFLOW_CHECKPOINT_DIR=folder,
                        BLOBFLOW_CONCURRENCY=str(args.concurrency), BLOBFLOW_BATCH_SIZE="32", BLOBFLOW_EXIT_WHEN_IDLE="2s",
                        BLOBFLOW_MAX_POLL_INTERVAL="250ms", BLOBFLOW_LOG_LEVEL="notice")
             seconds, rss, _ = run_blobflow(blobflow, env, os.path.join(work, f"blobflow-{index}.log"))
             busy = max(0.001, seconds - 2.0)  # it exits once the queue has been empty for 2 s
             records = sum(len(files) for _, _, files in os.walk(os.path.join(folder, "records")))
             runs.append((label, args.events / busy, busy, records, rss))
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder.startswith("/dev/shm"):
+                shutil.rmtree(folder, ignore_errors=True)
+            # Folders on the disk stay until the end: on ext4 without a journal, files freed in
+            # the last minutes make every new file search further, which would slow the next run.
 
         print(f"filling the queue again for the Python SDK consumer ...", flush=True)
         fill(conn, "bench-python", args.events, blob_endpoint)
@@ -219,7 +240,8 @@ def main():
         print(f"  Python SDK consumer (receive 32; per message write + fsync one checkpoint file, delete; one loop):")
         print(f"      {python_rate:8.0f} events/s")
         for label, rate, *_ in runs:
-            print(f"  ratio ({label}): {rate / python_rate:.1f}x")
+            if "measurement only" not in label:
+                print(f"  ratio ({label}): {rate / python_rate:.1f}x")
         for label, counts in syscalls:
             total = sum(counts.values())
             detail = ", ".join(f"{name} {count / args.strace_events:.2f}" for name, count in sorted(counts.items(), key=lambda kv: -kv[1]))
