@@ -4,13 +4,13 @@ Starts the development server (release build) on free ports, fills a queue with 
 events for distinct blob versions, then drains it twice:
 
 1. `blobflow run --processor noop` (release build): decode, claim, checkpoint, acknowledge each
-   event; it exits once the queue has been idle for 2 s (subtracted from the time). Run twice:
+   event; it exits once the queue has been idle for 2 s (subtracted from the time). Runs with
    checkpoints in a folder on the local disk (completed records are made durable by a flush of
    the file system shared by the events finishing together, and each event creates two small
-   files) and on tmpfs,
-   which shows the consumer's own overhead. With a C compiler at hand, a third run on the local
-   disk has the flush skipped (`Benchmarks/noflush/noflush.c` preloaded makes `syncfs` a no-op;
-   a measurement, never a setting): the difference is what durability costs on this disk.
+   files) and on tmpfs, which shows the consumer's own overhead. With a C compiler at hand, a
+   third run on the local disk has the flush skipped (`Benchmarks/noflush/noflush.c` preloaded
+   makes `syncfs` a no-op; a measurement, never a setting): the difference is what durability
+   costs on this disk.
 2. A straightforward single-threaded consumer written with the official Azure SDK for Python:
    receive 32, and for each message write one checkpoint file, fsync it, then delete the message
    (the least a consumer that keeps durable checkpoints can do; no decoding, no claims).
