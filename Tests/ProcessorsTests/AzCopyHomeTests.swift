@@ -38,7 +38,7 @@ struct AzCopyHomeTests {
     func unusableWorkFolder() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("azcopy-home-\(UUID().uuidString)")
             .path
-        FileManager.default.createFile(atPath: file, contents: Data())
+        try Data().write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
         let home = AzCopyHome(workDirectory: file + "/work", logger: Logger(label: "test"))
         #expect(throws: AzCopyError.self) { _ = try home.enter() }
