@@ -162,13 +162,22 @@ extension MessageHandler {
             }
         }
 
+        /// The shortest step worth a claim rewrite; see ``isWorthSaving(_:seconds:)``.
+        static var minimumSavedStepSeconds: Double { 1 }
+
+        /// Whether a step reached is saved in the claim, so that a later attempt skips it. A
+        /// download or an app run is, when it took at least ``minimumSavedStepSeconds``: a
+        /// quicker one costs less to redo on the rare retry than the rewrite costs every event
+        /// (about 4 file operations, each a round trip on a share). An upload never is: the
+        /// final record follows it, and no attempt resumes after it.
+        static func isWorthSaving(_ step: ProcessingStep, seconds: Double) -> Bool {
+            step != .uploaded && seconds >= Self.minimumSavedStepSeconds
+        }
+
         private mutating func working(attempt: Int, _ event: Event) -> [Action] {
             switch event {
             case .stepReached(let step, let seconds):
-                // A later attempt skips a finished download or app run, never an upload: the
-                // last step is followed by the final record and kept for it alone, which saves
-                // a claim rewrite (about 15 round trips on a share) per event.
-                return [.noteStep(step, seconds: seconds, save: step != .uploaded)]
+                return [.noteStep(step, seconds: seconds, save: Self.isWorthSaving(step, seconds: seconds))]
             case .processed(let result, let seconds):
                 self.state = .finishing(attempt: attempt, seconds: seconds, outputs: result.outputs.count)
                 return [.finish(result, seconds: seconds)]
