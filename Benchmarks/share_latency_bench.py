@@ -17,7 +17,9 @@ checkpoints on the share and the work folder on local disk (the image's settings
 the work folder on the share too. It prints files/s, the mean seconds per step from the
 manifests, and the file operations per file on the share (every system call naming a path or
 descriptor under the mount, counted with `strace -f -y` over 40 more files in a new checkpoint
-folder, so including the fan-out folders made on the way: blobflow's, the app's and azcopy's).
+folder, so including the fan-out folders made on the way: blobflow's, the app's and azcopy's),
+with the calls they were. (In a folder in use, blobflow's start-up scan of the folder, which
+reads every record once, would be counted too.)
 
 The passthrough is Benchmarks/slowfs/slowfs.c, compiled here against libfuse3: a request per
 thread, so the stand-in for the share adds latency without spending the CPU the benchmark
@@ -30,6 +32,7 @@ Usage: sudo python Benchmarks/share_latency_bench.py [--events 2000] [--delay-ms
 """
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -111,9 +114,14 @@ def production_runs(blobflow, mountpoint, work, count, seed=11):
                 if result["missing"]:
                     raise RuntimeError(f"{len(result['missing'])} files got no manifest ({label})")
                 if traced:
+                    names = {}
                     with open(trace, errors="replace") as lines:
-                        calls = sum(1 for line in lines if mountpoint in line)
-                    results[-1]["operations"] = calls / len(files)
+                        for line in lines:
+                            match = re.match(r"^\d+\s+(\w+)\(", line) if mountpoint in line else None
+                            if match:
+                                names[match.group(1)] = names.get(match.group(1), 0) + 1
+                    results[-1]["operations"] = sum(names.values()) / len(files)
+                    results[-1]["by_call"] = {name: count / len(files) for name, count in names.items()}
                 else:
                     result["label"] = label
                     results.append(result)
@@ -186,6 +194,8 @@ def main():
             print(f"  {result['label']}: {result['files'] / result['busy']:6.1f} files/s; per file: download "
                   f"{steps['download']:.3f} s, app {steps['process']:.3f} s, upload {steps['upload']:.3f} s; "
                   f"{result['operations']:.0f} file operations on the share; peak RSS {result['rss']:.0f} MiB")
+            print("      per file: " + ", ".join(f"{name} {count:.1f}" for name, count in
+                                             sorted(result["by_call"].items(), key=lambda item: -item[1])))
 
 
 if __name__ == "__main__":
