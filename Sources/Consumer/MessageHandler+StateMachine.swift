@@ -165,11 +165,13 @@ extension MessageHandler {
         /// The shortest step worth a claim rewrite; see ``isWorthSaving(_:seconds:)``.
         static var minimumSavedStepSeconds: Double { 1 }
 
-        /// Whether a step reached is saved in the claim, so that a later attempt skips it. A
-        /// download or an app run is, when it took at least ``minimumSavedStepSeconds``: a
-        /// quicker one costs less to redo on the rare retry than the rewrite costs every event
-        /// (about 4 file operations, each a round trip on a share). An upload never is: the
-        /// final record follows it, and no attempt resumes after it.
+        /// Whether a step reached is saved in the claim at once, so that an attempt that ends
+        /// without releasing the claim (a crash, a lost lease) is resumed after it. A download or
+        /// an app run is, when it took at least ``minimumSavedStepSeconds``: a quicker one costs
+        /// less to redo after such a rare end than the rewrite costs every event (about 4 file
+        /// operations, each a round trip on a share). A failed attempt releases the claim with
+        /// all the steps it reached, saved or not, so its retry skips them either way. An upload
+        /// is never saved: the final record follows it, and no attempt resumes after it.
         static func isWorthSaving(_ step: ProcessingStep, seconds: Double) -> Bool {
             step != .uploaded && seconds >= Self.minimumSavedStepSeconds
         }

@@ -5,7 +5,8 @@ public import Logging
 ///
 /// A processor receives the blob to handle and the step its checkpoint reached in earlier
 /// attempts, so it can skip steps already done (a download that completed before a crash need not
-/// run again). It reports progress through `context.reached(_:_:)`, which checkpoints each step.
+/// run again). It reports progress through `context.reached(_:_:)`: the consumer records each
+/// step, and saves one that took a second or more in its claim at once.
 /// It must honour task cancellation: the consumer cancels work whose lease was lost or whose
 /// time ran out.
 public protocol Processor: Sendable {

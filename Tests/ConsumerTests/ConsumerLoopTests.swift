@@ -12,14 +12,18 @@ import StorageHTTP
 import Synchronization
 import Testing
 
-/// Counts how often each blob was processed; fails blobs whose name contains "fail".
+/// Counts how often each blob was processed and where each attempt resumed; fails blobs whose
+/// name contains "fail" after a quick download step.
 private struct CountingProcessor: Processor {
     let shared: ConsumerLoopTests.Shared
     var name: String { "counting" }
 
     func process(_ job: ProcessingJob, context: ProcessingContext) async throws -> ProcessingResult {
         self.shared.counts.withLock { $0[job.item.blobName, default: 0] += 1 }
+        self.shared.resumedFrom.withLock { $0[job.item.blobName, default: []].append(job.resumeFrom) }
         if job.item.blobName.contains("fail") {
+            // Too quick to be saved in the claim at once: the failed attempt's release saves it.
+            await context.reached(.downloaded, 0.01)
             throw ProcessingFailure(.retryable, reason: "app-exit-1", message: "the app failed")
         }
         if job.item.blobName.contains("bad") {
@@ -33,6 +37,7 @@ private struct CountingProcessor: Processor {
 struct ConsumerLoopTests {
     final class Shared: Sendable {
         let counts = Mutex<[String: Int]>([:])
+        let resumedFrom = Mutex<[String: [ProcessingStep?]]>([:])
     }
 
     @Test(
@@ -102,6 +107,10 @@ struct ConsumerLoopTests {
             let processed = shared.counts.withLock { $0 }
             for index in 0..<20 { #expect(processed["files/\(index).txt"] == 1) }
             #expect(processed["fail-always.txt"] == 2)
+            #expect(
+                shared.resumedFrom.withLock { $0["fail-always.txt"] } == [nil, .downloaded],
+                "the retry skips the quick download the failed attempt reached"
+            )
             #expect(processed["bad-input.txt"] == 1)
             let summary = try store.summary()
             #expect(summary.count(.completed) == 20)

@@ -86,6 +86,8 @@ final class AzCopyHome: Sendable {
         }
     }
 
+    /// A local failure while preparing a run: a full disk is reported as such (the event is
+    /// retried later), anything else as azcopy's work folder being unusable.
     static func failure(_ error: LocalFileError, doing what: String) -> any Error {
         if error.isDiskFull {
             return StorageError.localFile(operation: "AzCopy", message: "cannot \(what): \(error)", diskFull: true)

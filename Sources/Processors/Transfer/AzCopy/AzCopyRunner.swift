@@ -137,7 +137,7 @@ struct AzCopyRunner: Sendable {
         case .failure(let error as SpawnError):
             throw AzCopyError(.notStartable, message: "\(error)")
         case .failure(let error as LocalFileError):
-            throw Self.folderFailure(error, doing: "create azcopy's output file")
+            throw AzCopyHome.failure(error, doing: "create azcopy's output file")
         case .failure(let error):
             // Stopped for a local failure of blobflow's own: report that, not the stop.
             if case .failure(let failure) = moved, !Task.isCancelled, case .localFile = failure {
@@ -151,9 +151,5 @@ struct AzCopyRunner: Sendable {
         let seconds = (ContinuousClock.now - started).fractionalSeconds
         self.logger.debug("azcopy finished", metadata: ["seconds": "\(seconds.formattedSeconds)", "ended": "\(ended)"])
         return PipedRun(termination: ended, moved: moved, stderr: Array(stderr))
-    }
-
-    private static func folderFailure(_ error: LocalFileError, doing what: String) -> any Error {
-        AzCopyHome.failure(error, doing: what)
     }
 }
